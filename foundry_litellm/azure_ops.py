@@ -1,0 +1,132 @@
+"""How the engine talks to the SDK: raw JSON in and out, Azure errors matched on their code, bounded waits.
+
+Steps work in REST JSON (the shape of Azure's specs) rather than SDK models: the same body is sent by the
+hybrid and the msrest-style packages, unknown keys are never dropped, and a diff reads like the API.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ToolError
+
+Json = dict[str, Any]
+# Transient provisioning states: wait for a terminal one before comparing or writing.
+TRANSIENT_STATES = frozenset({"accepted", "creating", "updating", "deleting", "provisioning", "inprogress",
+                              "running", "migrating", "canceling", "scaling", "upgrading", "moving"})
+# Errors ARM answers while another write holds the resource or its parent; retried with backoff
+# (azurerm#3780, pulumi-azure-native#699; Learn "request-limits-and-throttling").
+CONFLICT_CODES = frozenset({"AnotherOperationInProgress", "RetryableErrorDueToAnotherOperation",
+                            "CanceledAndSupersededDueToAnotherOperation", "OperationNotAllowed"})
+
+
+class AzureOperationError(ToolError):
+    """An Azure error, reported with its code and a hint, never with secret values."""
+
+    def __init__(self, code: str | None, message: str, *, status: int | None = None, hint: str | None = None):
+        super().__init__(f"{code or 'Error'}: {message}", hint=hint)
+        self.code = code
+        self.status = status
+
+
+class OperationTimeout(ToolError):
+    """An operation outlived its step's timeout; its continuation token stays in state for the next run."""
+
+
+def raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
+    """``cls=`` callback: the response body as JSON, whatever model style the package uses."""
+    response = pipeline_response.http_response
+    try:
+        text = response.text()
+    except Exception:  # noqa: BLE001 - a body that cannot be read is no body
+        return None
+    if not text:
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def body_bytes(body: Json) -> bytes:
+    """Send exactly this JSON: msrest-style models would drop keys they do not know."""
+    return json.dumps(body).encode()
+
+
+def error_code(exc: BaseException) -> str | None:
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    return code if isinstance(code, str) else None
+
+
+def status_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return status_code(exc) == 404
+
+
+def is_http_error(exc: BaseException) -> bool:
+    from azure.core.exceptions import HttpResponseError
+
+    return isinstance(exc, HttpResponseError)
+
+
+def as_tool_error(exc: BaseException) -> ToolError:
+    """An Azure SDK exception as one clear message: its ARM code, its message, a hint."""
+    from .hints import hint_for
+
+    if isinstance(exc, ToolError):
+        return exc
+    code = error_code(exc)
+    error = getattr(exc, "error", None)
+    message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
+    message = str(message).split("\n")[0]
+    return AzureOperationError(code, message, status=status_code(exc), hint=hint_for(code, status_code(exc)))
+
+
+def retry_conflicts(call: Callable[[], Any], *, deadline: float, sleep: Callable[[float], None] = time.sleep,
+                    on_wait: Callable[[str], None] | None = None) -> Any:
+    """Run ``call``; while Azure answers that another operation holds the resource, back off and retry."""
+    delay = 2.0
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            code = error_code(exc)
+            if code not in CONFLICT_CODES or time.monotonic() + delay > deadline:
+                raise
+            if on_wait is not None:
+                on_wait(f"{code}: retrying in {delay:.0f}s")
+            sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+
+def provisioning_state(body: Json | None) -> str | None:
+    if not body:
+        return None
+    props = body.get("properties")
+    state = props.get("provisioningState") if isinstance(props, dict) else None
+    return state if isinstance(state, str) else None
+
+
+def is_transient(body: Json | None) -> bool:
+    state = provisioning_state(body)
+    return state is not None and state.lower() in TRANSIENT_STATES
+
+
+def wait_for(poller: Any, *, timeout: float, what: str) -> Any:
+    """Wait for an LRO poller, bounded. On timeout the operation keeps running in Azure; we say so."""
+    poller.wait(timeout=timeout)
+    if not poller.done():
+        raise OperationTimeout(
+            f"{what} did not finish within {timeout / 60:.0f} minutes; Azure is still working on it",
+            hint="run the same command again later: it re-attaches to the operation instead of starting another",
+        )
+    return poller.result()

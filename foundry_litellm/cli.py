@@ -1,0 +1,213 @@
+"""The ``foundry-litellm`` command line: thin commands over the engine. Imports no ``azure.*`` module."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import cli_emulator
+from .errors import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILED, ConfigError, Refused, ToolError
+
+app = typer.Typer(
+    name="foundry-litellm",
+    help="Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape.\n\n"
+         "Exit codes: 0 success, 1 a step failed, 2 bad input or config, 3 state locked by another run, "
+         "4 plan with pending changes (--detailed-exitcode).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(cli_emulator.app, name="emulator")
+
+_debug = False
+
+
+class OutputFormat(str, Enum):
+    human = "human"
+    json = "json"
+
+
+class OutputsFormat(str, Enum):
+    human = "human"
+    json = "json"
+    env = "env"
+
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="FOUNDRY_LITELLM_CONFIG",
+                                                help="Config file [default: ./foundry-litellm.toml].")]
+StateDirOpt = Annotated[Path, typer.Option(envvar="FOUNDRY_LITELLM_STATE_DIR",
+                                           help="Where state, logs and the embedded emulator's data live.")]
+EmulatorOpt = Annotated[bool, typer.Option("--emulator", envvar="FOUNDRY_LITELLM_EMULATOR",
+                                           help="Run against an embedded ARM emulator (no Azure login).")]
+EndpointOpt = Annotated[str | None, typer.Option(envvar="FOUNDRY_LITELLM_ENDPOINT",
+                                                 help="ARM-compatible endpoint, e.g. a running "
+                                                      "'foundry-litellm emulator serve'.")]
+CaCertOpt = Annotated[str | None, typer.Option(envvar="FOUNDRY_LITELLM_CA_CERT",
+                                               help="CA certificate (PEM) that signs --endpoint's TLS certificate.")]
+CloudOpt = Annotated[str, typer.Option(envvar="FOUNDRY_LITELLM_CLOUD",
+                                       help="AzureCloud, AzureChinaCloud or AzureUSGovernment.")]
+SubscriptionOpt = Annotated[str | None, typer.Option(envvar="FOUNDRY_LITELLM_SUBSCRIPTION",
+                                                     help="Subscription id [default: config, then "
+                                                          "AZURE_SUBSCRIPTION_ID].")]
+TimeScaleOpt = Annotated[float | None, typer.Option(envvar="FOUNDRY_LITELLM_EMULATOR_TIME_SCALE",
+                                                    help="Time scale of the embedded emulator.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", envvar="FOUNDRY_LITELLM_DEBUG",
+                                        help="Verbose logs and tracebacks (secrets stay redacted).")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", envvar="FOUNDRY_LITELLM_YES",
+                                      help="Do not ask for confirmation (needed without a terminal).")]
+ParallelOpt = Annotated[int, typer.Option(envvar="FOUNDRY_LITELLM_PARALLEL", help="Steps run at once.")]
+OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", envvar="FOUNDRY_LITELLM_OUTPUT",
+                                                 help="human or json (results on stdout, progress on stderr).")]
+
+
+def _options(**kwargs: Any) -> Any:
+    from .engine import Options
+
+    global _debug
+    _debug = bool(kwargs.get("debug"))
+    output = kwargs.pop("output", "human")
+    return Options(output=output.value if isinstance(output, Enum) else output, **kwargs)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to confirm on", hint="pass --yes (or set FOUNDRY_LITELLM_YES=1) to proceed")
+    if not typer.confirm(question, default=False, err=True):
+        raise Refused("cancelled")
+
+
+@app.command()
+def init(force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False) -> None:
+    """Write a commented foundry-litellm.toml in the current directory."""
+    from .config import DEFAULT_CONFIG
+    from .config_template import TEMPLATE
+
+    if DEFAULT_CONFIG.exists() and not force:
+        raise ConfigError(str(DEFAULT_CONFIG), "already exists; use --force to overwrite it")
+    DEFAULT_CONFIG.write_text(TEMPLATE)
+    typer.echo(f"wrote {DEFAULT_CONFIG}; set OPENAI_API_KEY, OPENAI_API_BASE and AZURE_SUBSCRIPTION_ID, then run "
+               "'foundry-litellm deploy'", err=True)
+
+
+@app.command()
+def validate(config: ConfigOpt = None, subscription: SubscriptionOpt = None,
+             output: OutputOpt = OutputFormat.human) -> None:
+    """Check the config and the environment; sends nothing to Azure."""
+    from . import config as config_module
+    from .output import print_json
+
+    try:
+        loaded = config_module.load(config, subscription_id=subscription)
+    except ConfigError as exc:
+        if output is OutputFormat.json:
+            print_json({"config_validation_result": False, "error": exc.message})
+        else:
+            typer.echo("config_validation_result: false")
+        raise
+    if output is OutputFormat.json:
+        print_json({"config_validation_result": loaded.config_validation_result, "environment": loaded.environment,
+                    "resource_group": loaded.resource_group, "location": loaded.location,
+                    "resource_token": loaded.token})
+    else:
+        typer.echo(f"config_validation_result: {str(loaded.config_validation_result).lower()}")
+
+
+@app.command()
+def deploy(
+    config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
+    endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
+    subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
+    yes: YesOpt = False, parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+    plan: Annotated[bool, typer.Option("--plan", help="Show what would change; write nothing.")] = False,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="With --plan: exit 4 when changes are pending, 0 when none.")] = False,
+) -> None:
+    """Create or update everything the config describes; a re-run with nothing changed writes nothing."""
+    from . import commands
+
+    opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
+                    ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
+                    yes=yes, parallel=parallel, output=output)
+    pending = commands.deploy(opts, plan=plan, confirm=_confirm)
+    if plan and detailed_exitcode and pending:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command()
+def status(
+    config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
+    endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
+    subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
+    parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+) -> None:
+    """Read every resource live and compare it with the config: in sync, drifted, missing, not deployed."""
+    from . import commands
+
+    opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
+                    ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
+                    parallel=parallel, output=output)
+    commands.status(opts)
+
+
+@app.command()
+def outputs(
+    config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), subscription: SubscriptionOpt = None,
+    output: Annotated[OutputsFormat, typer.Option("--output", "-o", envvar="FOUNDRY_LITELLM_OUTPUT",
+                                                  help="human, json, or env (export NAME=value lines).")]
+    = OutputsFormat.human,
+) -> None:
+    """Print what the last deployment produced (from the state file; no Azure call)."""
+    from . import commands
+
+    commands.outputs(config, state_dir, output.value, subscription)
+
+
+@app.command()
+def destroy(
+    config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
+    endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
+    subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
+    yes: YesOpt = False, parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+) -> None:
+    """Delete, in reverse order, what this tool created (resources carrying its ownership tag)."""
+    from . import commands
+
+    opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
+                    ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
+                    yes=yes, parallel=parallel, output=output)
+    commands.destroy(opts, confirm=_confirm)
+
+
+def _report(exc: BaseException, code: int) -> None:
+    from .logs import redact
+
+    if _debug:
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    message = exc.message if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
+    sys.stderr.write(f"error: {redact(message)}\n")
+    hint = exc.hint if isinstance(exc, ToolError) else "run again with --debug for details"
+    if hint:
+        sys.stderr.write(f"hint: {redact(hint)}\n")
+    sys.exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except ToolError as exc:
+        _report(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: the state file is intact; run the command again to resume\n")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one clear line, no traceback unless --debug
+        _report(exc, EXIT_FAILED)
+
+
+__all__ = ["EXIT_BAD_INPUT", "app", "main"]

@@ -1,0 +1,42 @@
+"""``foundry-litellm emulator ...``: run the local Azure Resource Manager emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .emulator.server import DEFAULT_TIME_SCALE
+
+app = typer.Typer(help="Run the local Azure Resource Manager emulator.", no_args_is_help=True)
+
+
+@app.command("serve")
+def serve(
+    data_dir: Annotated[Path, typer.Option(help="Where the emulated world, its CA and request log live.",
+                                           envvar="FOUNDRY_LITELLM_EMULATOR_DATA_DIR")] = Path(".foundry-litellm/emulator"),
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind; 0 picks a free one.")] = 0,
+    time_scale: Annotated[float, typer.Option(help="Emulated durations are multiplied by this factor.",
+                                              envvar="FOUNDRY_LITELLM_EMULATOR_TIME_SCALE")] = DEFAULT_TIME_SCALE,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+    faults: Annotated[Path | None, typer.Option(help="JSON file of fault rules (see README).")] = None,
+    strict: Annotated[bool | None, typer.Option(
+        help="Refuse request bodies that Azure's published OpenAPI documents do not describe.",
+        envvar="FOUNDRY_LITELLM_EMULATOR_STRICT")] = None,
+    specs: Annotated[Path | None, typer.Option(help="Directory of Azure REST API specs, for --strict.",
+                                               envvar="FOUNDRY_LITELLM_EMULATOR_SPECS")] = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM; print one JSON line with url, ca_cert and data_dir when ready."""
+    from .emulator.faults import FaultSpecError
+    from .emulator.serve import serve as run
+    from .emulator.store import DataDirBusy
+
+    try:
+        code = run(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
+                   faults_file=faults, strict=strict, specs_dir=specs)
+    except (FaultSpecError, ValueError, DataDirBusy, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)

@@ -1,0 +1,114 @@
+"""The Azure client factory: the only place that builds SDK clients. SDK imports happen on first use, so
+``foundry-litellm --help`` imports no ``azure.*`` module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+
+# Management endpoints of the clouds ARM runs in (azure-identity's AzureAuthorityHosts for the login side).
+CLOUDS: dict[str, tuple[str, str]] = {
+    "AzureCloud": ("https://management.azure.com", "login.microsoftonline.com"),
+    "AzureChinaCloud": ("https://management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+    "AzureUSGovernment": ("https://management.usgovcloudapi.net", "login.microsoftonline.us"),
+}
+
+# Client name -> (module, class). One entry per SDK package the steps use.
+_CLIENTS: dict[str, tuple[str, str]] = {
+    "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient"),
+    "network": ("azure.mgmt.network", "NetworkManagementClient"),
+    "privatedns": ("azure.mgmt.privatedns", "PrivateDnsManagementClient"),
+    "msi": ("azure.mgmt.msi", "ManagedServiceIdentityClient"),
+    "loganalytics": ("azure.mgmt.loganalytics", "LogAnalyticsManagementClient"),
+    "appinsights": ("azure.mgmt.applicationinsights", "ApplicationInsightsManagementClient"),
+    "keyvault": ("azure.mgmt.keyvault", "KeyVaultManagementClient"),
+    "storage": ("azure.mgmt.storage", "StorageManagementClient"),
+    "cosmosdb": ("azure.mgmt.cosmosdb", "CosmosDBManagementClient"),
+    "search": ("azure.mgmt.search", "SearchManagementClient"),
+    "postgres": ("azure.mgmt.postgresqlflexibleservers", "PostgreSQLManagementClient"),
+    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient"),
+    "cognitive": ("azure.mgmt.cognitiveservices", "CognitiveServicesManagementClient"),
+    "containerapps": ("azure.mgmt.appcontainers", "ContainerAppsAPIClient"),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where ARM is: real Azure (a cloud), or any ARM-compatible endpoint such as the emulator."""
+
+    base_url: str
+    credential_scope: str
+    verify: str | bool = True
+    emulator: bool = False  # no Azure login: any bearer token is accepted
+    authority: str | None = None
+    polling_interval: float = 5.0
+
+    @classmethod
+    def cloud(cls, name: str) -> Target:
+        base, authority = CLOUDS[name]
+        return cls(base_url=base, credential_scope=f"{base}/.default", authority=authority)
+
+    @classmethod
+    def endpoint(cls, url: str, ca_cert: str | None, *, emulator: bool, polling_interval: float) -> Target:
+        return cls(base_url=url.rstrip("/"), credential_scope="https://management.azure.com/.default",
+                   verify=ca_cert or True, emulator=emulator, polling_interval=polling_interval)
+
+
+class _StaticCredential:
+    """The emulator accepts any bearer token."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("foundry-litellm-emulator", int(time.time()) + 3600)
+
+
+class Clients:
+    """Lazily built, shared management clients for one subscription and target."""
+
+    def __init__(self, target: Target, subscription_id: str) -> None:
+        self.target = target
+        self.subscription_id = subscription_id
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._credential: Any = None
+
+    def credential(self) -> Any:
+        if self._credential is None:
+            if self.target.emulator:
+                self._credential = _StaticCredential()
+            else:
+                from azure.identity import DefaultAzureCredential
+
+                self._credential = DefaultAzureCredential(authority=self.target.authority)
+        return self._credential
+
+    def get(self, name: str) -> Any:
+        with self._lock:
+            if name not in self._clients:
+                module_name, class_name = _CLIENTS[name]
+                cls = getattr(importlib.import_module(module_name), class_name)
+                self._clients[name] = cls(
+                    credential=self.credential(),
+                    subscription_id=self.subscription_id,
+                    base_url=self.target.base_url,  # by keyword: profile clients take api_version third
+                    credential_scopes=[self.target.credential_scope],
+                    connection_verify=self.target.verify,
+                    polling_interval=self.target.polling_interval,
+                    user_agent=f"foundry-litellm/{__version__}",
+                )
+            return self._clients[name]
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                close = getattr(client, "close", None)
+                if close is not None:
+                    close()
+            self._clients.clear()

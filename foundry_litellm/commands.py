@@ -1,0 +1,151 @@
+"""What each command does, between the CLI's parsing and the runner."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from . import config as config_module
+from .engine import Options, Session, failures, first_failure
+from .errors import ToolError
+from .output import print_json, results_json, results_table, stderr_console
+from .runner import StepResult
+from .state import StateStore
+from .step import Action
+
+Confirm = Callable[[str, bool], None]
+
+
+def _steps_factory() -> Any:
+    from steps import pipeline
+
+    return pipeline
+
+
+def _summary(results: list[StepResult]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        key = r.action.value if r.outcome == "planned" and r.action else r.outcome
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+def _pending(results: list[StepResult]) -> bool:
+    return any(r.action not in (None, Action.NOOP) for r in results)
+
+
+def _outputs_of(session: Session) -> dict[str, Any]:
+    from steps import deployment_outputs
+
+    produced = deployment_outputs(session.ctx)
+    session.state.set("outputs", produced)
+    return produced
+
+
+def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
+    """Returns True when changes were pending (what --detailed-exitcode reports)."""
+    if not plan and not opts.yes and not sys.stdin.isatty():
+        confirm("", False)  # refuses before anything is sent: there is no one to ask
+    with Session(opts, require_openai=True, steps_factory=_steps_factory()) as session:
+        runner = session.runner()
+        if plan or not opts.yes:
+            planned = runner.plan()
+            session.close_reporter()
+            if plan:
+                _print_results("plan", planned, opts, session)
+                if failures(planned):
+                    raise first_failure(planned)
+                return _pending(planned)
+            if not _pending(planned):
+                produced = _outputs_of(session)
+                _print_results("deploy", planned, opts, session, produced)
+                return False
+            stderr_console().print(results_table(planned, title="planned changes", show_all=False))
+            confirm(f"Apply these changes to {session.config.resource_group}?", opts.yes)
+            runner = session.runner()
+        results = runner.deploy()
+        session.close_reporter()
+        if failures(results):
+            _print_results("deploy", results, opts, session)
+            raise first_failure(results)
+        produced = _outputs_of(session)
+        _print_results("deploy", results, opts, session, produced)
+        return _pending(results)
+
+
+def status(opts: Options) -> None:
+    with Session(opts, require_openai=False, steps_factory=_steps_factory()) as session:
+        results = session.runner().status()
+        session.close_reporter()
+        _print_results("status", results, opts, session)
+        if failures(results):
+            raise first_failure(results)
+
+
+def destroy(opts: Options, *, confirm: Confirm) -> None:
+    if not opts.yes and not sys.stdin.isatty():
+        confirm("", False)  # refuses before anything is sent: there is no one to ask
+    with Session(opts, require_openai=False, steps_factory=_steps_factory()) as session:
+        config = session.config
+        confirm(f"Destroy environment '{config.environment}' (resource group {config.resource_group}, "
+                f"subscription {config.subscription_id})? Data in it is lost.", opts.yes)
+        results = session.runner().destroy()
+        session.close_reporter()
+        _print_results("destroy", results, opts, session)
+        if failures(results):
+            raise first_failure(results)
+        session.state.set("outputs", {})
+
+
+def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: str | None) -> None:
+    config = config_module.load(config_path, require_openai=False, subscription_id=subscription)
+    store = StateStore(state_dir, config.environment)
+    if not store.exists():
+        raise ToolError(f"environment '{config.environment}' has not been deployed (no {store.path})",
+                        hint="run 'foundry-litellm deploy' first")
+    produced = store.load().data.get("outputs") or {}
+    if not produced:
+        raise ToolError(f"environment '{config.environment}' has no outputs: its last deploy did not finish",
+                        hint="run 'foundry-litellm deploy' again")
+    if fmt == "json":
+        print_json(produced)
+    elif fmt == "env":
+        for key, value in sorted(produced.items()):
+            text = value if isinstance(value, str) else _json_text(value)
+            print(f"export {key.upper()}={shlex.quote(text)}")
+    else:
+        for key, value in sorted(produced.items()):
+            print(f"{key}: {value if isinstance(value, str) else _json_text(value)}")
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
+                   produced: dict[str, Any] | None = None) -> None:
+    if opts.output == "json":
+        payload: dict[str, Any] = {"command": command, "environment": session.config.environment,
+                                   "summary": _summary(results), "steps": results_json(results)}
+        if produced is not None:
+            payload["outputs"] = produced
+        if command == "plan":
+            payload["changes_pending"] = _pending(results)
+        print_json(payload)
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    show_all = command in ("status", "plan")
+    console.print(results_table(results, title=command, show_all=show_all))
+    console.print(f"{command}: {_summary(results)}")
+    if produced:
+        for key, value in sorted(produced.items()):
+            console.print(f"  {key}: {value if isinstance(value, str) else _json_text(value)}")
+    if session.log_path is not None:
+        stderr_console().print(f"[dim]log: {session.log_path}[/]")

@@ -1,0 +1,250 @@
+"""Configuration: one TOML file, the environment and flags, validated before anything is sent to Azure.
+
+Secrets come from the environment only (``OPENAI_API_KEY``); the file may not hold them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import naming, regions
+from .errors import ConfigError
+
+DEFAULT_CONFIG = Path("foundry-litellm.toml")
+# The reference picks 10.0.0.0/20 in these regions and 192.168.0.0/20 elsewhere (vnet.bicep:84-110).
+_CLASS_A_REGIONS = frozenset(
+    "australiaeast brazilsouth canadaeast eastus eastus2 francecentral germanywestcentral italynorth japaneast "
+    "southafricanorth southcentralus southindia spaincentral swedencentral uaenorth uksouth westus westus3 "
+    "westeurope".split()
+)
+# Ranges the platform reserves: Container Apps (172.30/16, 172.31/16, 192.0.2.0/24, 169.254/16; Learn
+# "Networking in Azure Container Apps") and the Foundry agent subnet (100.100.0.0/16, foundry-samples PR #256).
+_RESERVED = tuple(ipaddress.ip_network(n) for n in
+                  ("172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24", "169.254.0.0/16", "100.100.0.0/16"))
+SUBNET_ROLES = ("agent", "private_endpoint", "container_apps", "app_gateway")
+_ARM_ACCOUNT_ID = re.compile(
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.CognitiveServices/"
+    r"accounts/[a-zA-Z0-9][a-zA-Z0-9-]*", re.IGNORECASE)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AzureSection(_Section):
+    subscription_id: str | None = None
+    resource_group: str
+    location: str
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("subscription_id")
+    @classmethod
+    def _guid(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.fullmatch(value):
+            raise ValueError(f"'{value}' is not a subscription id (a GUID)")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        normalized = regions.normalize(value)
+        if normalized not in regions.REGIONS:
+            raise ValueError(f"unknown Azure region '{value}'")
+        return normalized
+
+    @field_validator("resource_group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        problem = naming.check_name("resource_group", value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class NetworkSection(_Section):
+    address_space: str | None = None
+    agent_subnet: str | None = None
+    private_endpoint_subnet: str | None = None
+    container_apps_subnet: str | None = None
+    app_gateway_subnet: str | None = None
+
+
+class MonitoringSection(_Section):
+    log_retention_days: Annotated[int, Field(ge=30, le=730)] = 30
+
+
+class FoundrySection(_Section):
+    projects: Annotated[int, Field(ge=1, le=10)] = 3
+
+
+class ConfigFile(_Section):
+    environment: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")] = "dev"
+    azure: AzureSection
+    network: NetworkSection = Field(default_factory=NetworkSection)
+    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
+    foundry: FoundrySection = Field(default_factory=FoundrySection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _refuse_secrets(data, "")
+        return data
+
+
+def _refuse_secrets(node: dict[str, Any], path: str) -> None:
+    for key, value in node.items():
+        where = f"{path}.{key}" if path else key
+        if re.search(r"(api_?key|password|secret|token)", key, re.IGNORECASE):
+            raise ValueError(f"{where}: secrets are read from the environment only, never from the config file")
+        if isinstance(value, dict):
+            _refuse_secrets(value, where)
+
+
+@dataclass(frozen=True)
+class Subnets:
+    agent: ipaddress.IPv4Network
+    private_endpoint: ipaddress.IPv4Network
+    container_apps: ipaddress.IPv4Network
+    app_gateway: ipaddress.IPv4Network
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs, validated: the file, the environment and the flags."""
+
+    path: Path
+    environment: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    address_space: ipaddress.IPv4Network
+    subnets: Subnets
+    log_retention_days: int
+    projects: int
+    openai_api_base: str | None
+    openai_resource_id: str | None
+    openai_key_present: bool
+
+    @property
+    def token(self) -> str:
+        return naming.resource_token(self.subscription_id, self.resource_group, self.location)
+
+    @property
+    def config_validation_result(self) -> bool:
+        """The reference's check: the upstream key and base are both present (and here also well formed)."""
+        return self.openai_key_present and self.openai_api_base is not None
+
+
+def _network(location: str, section: NetworkSection) -> tuple[ipaddress.IPv4Network, Subnets]:
+    default = "10.0.0.0/20" if location in _CLASS_A_REGIONS else "192.168.0.0/20"
+    space = _ipv4(section.address_space or default, "network.address_space")
+    if space.prefixlen > 22:
+        raise ConfigError("network.address_space", f"{space} is too small: four /24 subnets need a /22 or larger")
+    for reserved in _RESERVED:
+        if space.overlaps(reserved):
+            raise ConfigError("network.address_space", f"{space} overlaps {reserved}, which Azure reserves")
+    slices = list(space.subnets(new_prefix=24))
+    chosen: dict[str, ipaddress.IPv4Network] = {}
+    for index, role in enumerate(SUBNET_ROLES):
+        field = f"{role}_subnet"
+        value = getattr(section, field)
+        subnet = _ipv4(value, f"network.{field}") if value else slices[index]
+        if not subnet.subnet_of(space):
+            raise ConfigError(f"network.{field}", f"{subnet} is not inside the address space {space}")
+        if subnet.prefixlen > 27:
+            raise ConfigError(f"network.{field}", f"{subnet} is too small: Azure needs at least a /27 here")
+        for other_role, other in chosen.items():
+            if subnet.overlaps(other):
+                raise ConfigError(f"network.{field}", f"{subnet} overlaps the {other_role} subnet {other}")
+        chosen[role] = subnet
+    return space, Subnets(**chosen)
+
+
+def _ipv4(value: str, field: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ConfigError(field, f"'{value}' is not a valid CIDR block ({exc})") from exc
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise ConfigError(field, f"'{value}' must be an IPv4 CIDR block")
+    return network
+
+
+def _openai_base(value: str | None) -> str | None:
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme != "https" or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ConfigError("OPENAI_API_BASE", f"'{value}' must be an https:// URL such as "
+                          "https://my-account.openai.azure.com")
+    return value.rstrip("/")
+
+
+def load(path: Path | None = None, *, env: dict[str, str] | None = None, require_openai: bool = True,
+         subscription_id: str | None = None) -> Config:
+    """Read and validate; raises ConfigError naming the field at fault."""
+    env = dict(os.environ) if env is None else env
+    path = path or DEFAULT_CONFIG
+    if not path.exists():
+        raise ConfigError("--config", f"{path} not found; create one with 'foundry-litellm init'")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+    try:
+        parsed = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or str(path)
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(field, message) from exc
+    sub = subscription_id or parsed.azure.subscription_id or env.get("AZURE_SUBSCRIPTION_ID")
+    if not sub:
+        raise ConfigError("azure.subscription_id", "set it in the config file or in AZURE_SUBSCRIPTION_ID")
+    if not _GUID.fullmatch(sub):
+        raise ConfigError("AZURE_SUBSCRIPTION_ID", f"'{sub}' is not a subscription id (a GUID)")
+    space, subnets = _network(parsed.azure.location, parsed.network)
+    key_present = bool(env.get("OPENAI_API_KEY", "").strip())
+    base = _openai_base(env.get("OPENAI_API_BASE"))
+    resource_id = env.get("OPENAI_RESOURCE_ID") or None
+    if resource_id and not _ARM_ACCOUNT_ID.fullmatch(resource_id):
+        raise ConfigError("OPENAI_RESOURCE_ID", f"'{resource_id}' is not the ARM id of a Cognitive Services "
+                          "account (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+                          "Microsoft.CognitiveServices/accounts/<name>)")
+    if require_openai and not key_present:
+        raise ConfigError("OPENAI_API_KEY", "is not set: the gateway needs the upstream Azure OpenAI key")
+    if require_openai and base is None:
+        raise ConfigError("OPENAI_API_BASE", "is not set: the gateway needs the upstream Azure OpenAI endpoint")
+    config = Config(
+        path=path, environment=parsed.environment, subscription_id=sub.lower(),
+        resource_group=parsed.azure.resource_group, location=parsed.azure.location, tags=dict(parsed.azure.tags),
+        address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
+        projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
+        openai_key_present=key_present,
+    )
+    _check_names(config)
+    return config
+
+
+def _check_names(config: Config) -> None:
+    from .names import Names
+
+    for kind, name in Names.of(config).all():
+        problem = naming.check_name(kind, name)
+        if problem:
+            raise ConfigError("azure.resource_group", f"the derived {problem}")
+
+
+Target = Literal["azure", "endpoint", "emulator"]

@@ -1,0 +1,159 @@
+"""What a step sees while it runs: config, names, clients, outputs of earlier steps, and ``run``, the one place
+that starts or re-attaches long-running operations and records their continuation tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import azure_ops
+from .state import State, now_iso
+from .step import ENV_TAG, OWNER_TAG, OWNER_VALUE
+
+if TYPE_CHECKING:
+    from .clients import Clients
+    from .config import Config
+    from .names import Names
+    from .step import Step
+
+Json = dict[str, Any]
+
+
+class Unknown(Exception):
+    """A value known only after an earlier step is applied (what ``--plan`` shows as such)."""
+
+
+class Progress(Protocol):
+    def progress(self, step: Step, message: str) -> None: ...
+
+
+class RunContext:
+    def __init__(self, config: Config, names: Names, clients: Clients, state: State, progress: Progress, *,
+                 poll_interval: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.names = names
+        self.clients = clients
+        self.state = state
+        self.progress = progress
+        self.poll_interval = poll_interval
+        self.sleep = sleep
+        self._outputs: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    # --- identity of the deployment ---------------------------------------------------------------------
+    @property
+    def subscription_id(self) -> str:
+        return self.config.subscription_id
+
+    @property
+    def resource_group(self) -> str:
+        return self.config.resource_group
+
+    @property
+    def location(self) -> str:
+        return self.config.location
+
+    @property
+    def group_id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+    def resource_id(self, provider_type: str, *names: str) -> str:
+        """``/subscriptions/.../resourceGroups/<rg>/providers/Microsoft.X/a/<n1>/b/<n2>``."""
+        namespace, *types = provider_type.split("/")
+        parts = [self.group_id, "providers", namespace]
+        for type_, name in zip(types, names, strict=True):
+            parts += [type_, name]
+        return "/".join(parts)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The ownership tags every resource gets: destroy deletes only what carries them."""
+        return {**self.config.tags, OWNER_TAG: OWNER_VALUE, ENV_TAG: self.config.environment}
+
+    # --- outputs of earlier steps ---------------------------------------------------------------------------
+    def output(self, step: str, key: str) -> str:
+        with self._lock:
+            value = self._outputs.get(step, {}).get(key)
+        if value is None:
+            raise Unknown(f"{step}.{key}")
+        return value
+
+    def set_outputs(self, step: str, outputs: dict[str, str]) -> None:
+        with self._lock:
+            self._outputs[step] = dict(outputs)
+
+    def all_outputs(self) -> dict[str, dict[str, str]]:
+        with self._lock:
+            return {k: dict(v) for k, v in self._outputs.items()}
+
+    # --- long-running operations ----------------------------------------------------------------------------
+    def run(self, step: Step, kind: str, start: Callable[..., Any], *, timeout: float,
+            missing_ok: bool = False) -> Json | None:
+        """Start an operation, or re-attach to the one a killed run left in flight, and wait for it.
+
+        The continuation token is saved before waiting, so a run killed now does not send a second PUT next
+        time: it polls the same operation. ``kind`` is "write" or "delete".
+        """
+        deadline = time.monotonic() + timeout
+        pending = self.state.step(step.name).get("pending") or {}
+        if pending.get("operation") == kind and pending.get("token"):
+            self.progress.progress(step, "re-attaching to the operation left in flight")
+            try:
+                poller = start(continuation_token=pending["token"])
+            except Exception:
+                self.state.update_step(step.name, pending=None)
+                raise
+        else:
+            try:
+                result = azure_ops.retry_conflicts(
+                    start, deadline=deadline, sleep=self.sleep,
+                    on_wait=lambda message: self.progress.progress(step, message))
+            except Exception as exc:
+                if missing_ok and azure_ops.is_not_found(exc):
+                    return None
+                raise
+            if not _is_poller(result):
+                return result if isinstance(result, dict) else None
+            poller = result
+            self.state.update_step(step.name, pending={"operation": kind, "token": poller.continuation_token(),
+                                                       "since": now_iso()})
+        try:
+            outcome = azure_ops.wait_for(poller, timeout=max(1.0, deadline - time.monotonic()),
+                                         what=f"{step.title} ({kind})")
+        except azure_ops.OperationTimeout:
+            raise  # keep the token: the next run re-attaches
+        except Exception as exc:
+            self.state.update_step(step.name, pending=None)
+            if missing_ok and azure_ops.is_not_found(exc):
+                return None
+            raise
+        self.state.update_step(step.name, pending=None)
+        return outcome if isinstance(outcome, dict) else None
+
+    def settle(self, step: Step, read: Callable[[], Json | None], *, timeout: float) -> Json | None:
+        """Read until the resource is in a terminal provisioning state (or gone), bounded by ``timeout``.
+
+        A run killed after sending a PUT but before saving the token finds the resource still Creating: it
+        waits for that operation instead of sending a write that Azure would refuse (409) or duplicate.
+        """
+        deadline = time.monotonic() + timeout
+        actual = read()
+        announced = False
+        while azure_ops.is_transient(actual):
+            if time.monotonic() > deadline:
+                raise azure_ops.OperationTimeout(
+                    f"{step.title} stayed {azure_ops.provisioning_state(actual)} for {timeout / 60:.0f} minutes",
+                    hint="Azure is still working on it; run again later")
+            if not announced:
+                self.progress.progress(step, f"waiting: {azure_ops.provisioning_state(actual)}")
+                announced = True
+            self.sleep(self.poll_interval)
+            actual = read()
+        return actual
+
+
+def _is_poller(value: Any) -> bool:
+    return hasattr(value, "continuation_token") and hasattr(value, "wait")

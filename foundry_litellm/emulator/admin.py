@@ -1,0 +1,59 @@
+"""A small client for the emulator's admin endpoints (``/_emulator/...``), for tests and the CLI."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+class AdminClient:
+    def __init__(self, url: str, ca_cert: Path | str | None, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._ctx = ssl.create_default_context(cafile=str(ca_cert)) if ca_cert else ssl.create_default_context()
+        self._timeout = timeout
+
+    def _call(self, method: str, route: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/_emulator{route}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=self._ctx, timeout=self._timeout) as response:
+            return json.loads(response.read() or b"null")
+
+    def info(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/info")
+        return result
+
+    def resources(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/resources")
+        return result
+
+    def deleted(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/deleted")
+        return result
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/requests?since={since}")
+        return result
+
+    def operations(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/operations")
+        return result
+
+    def set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/faults", spec)
+        return result
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+
+def is_emulator(url: str, ca_cert: Path | str | None) -> bool:
+    """True when ``url`` answers the emulator's info route (so no Azure login is needed)."""
+    try:
+        return AdminClient(url, ca_cert, timeout=5).info().get("emulator") == "foundry-litellm"
+    except (OSError, ValueError, urllib.error.URLError):
+        return False

@@ -1,0 +1,478 @@
+"""Generic Azure Resource Manager semantics, shared by every provider.
+
+PUT creates (201) or updates (200) and starts a long-running operation in the style the type's real resource
+provider uses; GET renders; DELETE answers 202 and removes the resource when the operation is due, or 204 when
+it was already gone; lists page through ``value``. Writes to a resource, or to a resource locked by another
+write in flight (a subnet while its VNet is written), get 409 ``AnotherOperationInProgress``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import regions
+from .armpath import ArmRef, parse
+from .errors import ArmError, another_operation, bad_request, group_not_found, not_found, parent_not_found
+from .provider import Json, Provider
+from .world import TENANT_ID, World
+
+OPERATION_TYPES = ("operationstatuses", "operationresults")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
+
+    @property
+    def api_version(self) -> str | None:
+        return self.query.get("api-version")
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    """What a fault rule asks of a write that it lets through."""
+
+    fail: Json | None = None
+    stall: bool = False
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def error_response(err: ArmError) -> Response:
+    return Response(err.status, err.body(), dict(err.headers))
+
+
+class Arm:
+    def __init__(self, world: World, *, base_url: str, validator: Any = None) -> None:
+        self.world = world
+        self.base_url = base_url
+        self.validator = validator  # specs.Validator or None
+
+    # --- entry point -------------------------------------------------------------------------------------
+    def handle(self, req: Request, fault: Fault | None = None) -> Response:
+        ref = parse(req.path, method=req.method)
+        if ref is None:
+            return error_response(ArmError(404, "InvalidResourceNamespace", f"No route for '{req.path}'."))
+        try:
+            if ref.namespace and len(ref.types) >= 2 and ref.types[-2].lower() == "locations" \
+                    and ref.types[-1].lower() in OPERATION_TYPES and len(ref.names) == 2:
+                return self._operation(req, ref)
+            if ref.namespace is None:
+                return self._group_route(req, ref, fault or Fault())
+            provider = self._provider(ref)
+            self._check_api_version(req, provider)
+            return self._dispatch(req, ref, provider, fault or Fault())
+        except ArmError as err:
+            return error_response(err)
+
+    def _dispatch(self, req: Request, ref: ArmRef, provider: Provider, fault: Fault) -> Response:
+        if ref.action is not None:
+            return self._action(req, ref, provider)
+        if ref.is_collection:
+            if req.method != "GET":
+                raise ArmError(405, "MethodNotAllowed", f"{req.method} is not allowed on a collection.")
+            return self._list(ref)
+        if req.method in ("GET", "HEAD"):
+            return self._get(ref, head=req.method == "HEAD")
+        if req.method == "PUT":
+            return self.put(ref, provider, self._json_body(req), req.api_version or "", fault)
+        if req.method == "PATCH":
+            existing = self._require(ref, "write")
+            merged = merge_patch(copy.deepcopy(self.world.render(existing)), self._json_body(req))
+            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False)
+        if req.method == "DELETE":
+            return self.delete(ref, provider, req.api_version or "", fault, req.query)
+        raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported.")
+
+    # --- lookups -----------------------------------------------------------------------------------------
+    def _provider(self, ref: ArmRef) -> Provider:
+        provider = self.world.registry.get(ref.type)
+        if provider is None:
+            raise bad_request(
+                "InvalidResourceType",
+                f"The resource type '{'/'.join(ref.types)}' could not be found in the namespace "
+                f"'{ref.namespace}'.",
+            )
+        return provider
+
+    def _check_api_version(self, req: Request, provider: Provider) -> None:
+        version = req.api_version
+        if not version:
+            raise bad_request("MissingApiVersionParameter",
+                              "The api-version query parameter (?api-version=) is required for all requests.")
+        if version not in provider.api_versions:
+            supported = ", ".join(sorted(provider.api_versions, reverse=True))
+            raise bad_request(
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions are '{supported}'.",
+            )
+
+    def _check_scope(self, ref: ArmRef, action: str) -> None:
+        """The group and the parent must exist: ResourceGroupNotFound / ParentResourceNotFound."""
+        if ref.namespace is None:
+            return
+        if ref.resource_group is not None:
+            group_key = f"/subscriptions/{ref.subscription}/resourcegroups/{ref.resource_group}"
+            group = self.world.get(group_key)
+            if group is None:
+                raise group_not_found(ref.resource_group)
+            if action == "write" and group.get("op") and self.world.operations[group["op"]]["kind"] == "delete":
+                raise ArmError(409, "ResourceGroupBeingDeleted",
+                               f"The resource group '{ref.resource_group}' is in deprovisioning state and cannot "
+                               "perform this operation.")
+        if ref.is_extension and self.world.get(ref.scope) is None:
+            raise parent_not_found(action, ref.type, ref.scope)
+        parent = ref.parent()
+        if parent is not None and self.world.get(parent.key) is None:
+            raise parent_not_found(action, "/".join(ref.types), parent.id)
+
+    def _require(self, ref: ArmRef, action: str) -> Json:
+        self._check_scope(ref, action)
+        record = self.world.get(ref.key)
+        if record is None:
+            raise not_found(ref.type, "/".join(ref.names), ref.resource_group)
+        return record
+
+    def _json_body(self, req: Request) -> Json:
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError as exc:
+            raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
+        if not isinstance(body, dict):
+            raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
+        return body
+
+    # --- GET / list --------------------------------------------------------------------------------------
+    def _get(self, ref: ArmRef, *, head: bool = False) -> Response:
+        record = self._require(ref, "read")
+        return Response(200 if not head else 204, None if head else self.world.render(record))
+
+    def _list(self, ref: ArmRef) -> Response:
+        if ref.resource_group is not None:
+            self._check_scope(ref, "read")
+        if ref.names:  # a child collection: the parent must exist
+            parent = ArmRef(ref.subscription, ref.resource_group, ref.scope, ref.namespace,
+                            ref.types[: len(ref.names)], ref.names)
+            if self.world.get(parent.key) is None:
+                raise not_found(parent.type, "/".join(parent.names), ref.resource_group)
+        prefix = (ref.id if ref.names else ref.scope).lower() + "/"
+        type_ = ref.type.lower()
+        items = [self.world.render(r) for key, r in sorted(self.world.resources.items())
+                 if r["type"].lower() == type_ and key.startswith(prefix)]
+        return Response(200, {"value": items})
+
+    # --- PUT ---------------------------------------------------------------------------------------------
+    def put(self, ref: ArmRef, provider: Provider, body: Json, api_version: str, fault: Fault,
+            *, validate_spec: bool = True) -> Response:
+        self._check_scope(ref, "write")
+        if provider.name_rule is not None:
+            provider.name_rule.check(provider.type, ref.name)
+        existing = self.world.get(ref.key)
+        if validate_spec and self.validator is not None:
+            self.validator.validate("put", ref, api_version, body)
+        busy = provider.busy_keys(self.world, ref)
+        active = self.world.in_flight(busy)
+        if active is not None:
+            raise another_operation(ref.id, active["id"])
+        stored = self._build_body(ref, provider, body, existing)
+        provider.validate(self.world, ref, stored, existing)
+        provider.compute(self.world, ref, stored, existing)
+        internal = dict(existing["internal"]) if existing else {}
+        for path in provider.write_only:
+            value = _pop_path(stored, path)
+            if value is not None:
+                internal[path] = value
+        record = existing if existing is not None else {
+            "id": stored["id"], "type": provider.type, "created": self.world.now(), "op": None,
+        }
+        record["body"] = stored
+        record["internal"] = internal
+        kind = "update" if existing is not None else "create"
+        seconds = provider.durations.update if existing is not None else provider.durations.create
+        self.world.store_record(record)
+        provider.committed(self.world, ref, record, existing)
+        status = 200 if existing is not None else provider.create_status
+        if provider.put_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
+            stored.setdefault("properties", {})["provisioningState"] = "Succeeded"
+            provider.completed(self.world, record, {"kind": kind})
+            return Response(status, self.world.render(record))
+        state = provider.updating_state if existing is not None else provider.creating_state
+        stored.setdefault("properties", {})["provisioningState"] = state
+        op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy,
+                                        fail=fault.fail, stall=fault.stall)
+        return self._lro_response(provider.put_style, status, record, op, api_version)
+
+    def _build_body(self, ref: ArmRef, provider: Provider, body: Json, existing: Json | None) -> Json:
+        """The stored body: identity fields from the path, accepted top-level keys, the properties."""
+        rid = canonical_id(ref, provider)
+        stored: Json = {"id": rid, "name": ref.name, "type": provider.type}
+        self._apply_location(ref, provider, body, existing, stored)
+        for key in provider.top_level:
+            if key in body:
+                stored[key] = copy.deepcopy(body[key])
+        if "tags" in stored:
+            tags = stored["tags"]
+            if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+                raise bad_request("InvalidTagValue", "Tag values must be strings.", target="tags")
+        if "identity" in stored:
+            stored["identity"] = self._identity(stored["identity"], existing)
+        stored["properties"] = copy.deepcopy(body.get("properties") or {})
+        if provider.etag:
+            stored["etag"] = f'W/"{uuid.uuid4()}"'
+        return stored
+
+    def _apply_location(self, ref: ArmRef, provider: Provider, body: Json, existing: Json | None,
+                        stored: Json) -> None:
+        if provider.location == "none":
+            return
+        if provider.location == "inherit":
+            parent = ref.parent()
+            record = self.world.get(parent.key) if parent else None
+            if record is not None and "location" in record["body"]:
+                stored["location"] = record["body"]["location"]
+            return
+        location = body.get("location")
+        if not isinstance(location, str) or not location:
+            raise bad_request("LocationRequired", "The location property is required for this definition.",
+                              target="location")
+        normalized = regions.normalize(location)
+        valid = normalized == "global" if provider.location == "global" else normalized in regions.REGIONS
+        if not valid:
+            raise bad_request(
+                "LocationNotAvailableForResourceType",
+                f"The provided location '{location}' is not available for resource type '{provider.type}'.",
+                target="location",
+            )
+        if existing is not None and existing["body"].get("location") not in (None, normalized):
+            raise bad_request(
+                "InvalidResourceLocation",
+                f"The resource '{ref.name}' already exists in location '{existing['body']['location']}' in "
+                f"resource group '{ref.resource_group}'. A resource with the same name cannot be created in "
+                f"location '{normalized}'. Please select a new resource name.",
+            )
+        stored["location"] = normalized
+
+    def _identity(self, identity: Any, existing: Json | None) -> Json:
+        if not isinstance(identity, dict) or not isinstance(identity.get("type"), str):
+            raise bad_request("InvalidIdentity", "The identity type is required.", target="identity")
+        kinds = {t.strip().lower() for t in identity["type"].split(",")}
+        result: Json = {"type": identity["type"]}
+        old = (existing or {}).get("body", {}).get("identity") or {}
+        if "systemassigned" in kinds:
+            result["principalId"] = old.get("principalId") or str(uuid.uuid4())
+            result["tenantId"] = TENANT_ID
+            if not old.get("principalId"):
+                self.world.register_principal(result["principalId"])
+        if "userassigned" in kinds:
+            assigned: Json = {}
+            for uai in identity.get("userAssignedIdentities") or {}:
+                record = self.world.get(uai)
+                if record is None or record["type"].lower() != "microsoft.managedidentity/userassignedidentities":
+                    raise bad_request(
+                        "FailedIdentityOperation",
+                        f"Identity operation for resource failed: the user assigned identity '{uai}' was not "
+                        "found.",
+                        target="identity.userAssignedIdentities",
+                    )
+                props = record["body"]["properties"]
+                assigned[record["id"]] = {"principalId": props["principalId"], "clientId": props["clientId"]}
+            result["userAssignedIdentities"] = assigned
+        return result
+
+    def _lro_response(self, style: str, status: int, record: Json, op: Json, api_version: str) -> Response:
+        headers = self.retry_after(op)
+        if "async" in style:
+            headers["Azure-AsyncOperation"] = self.operation_url(record, op, "operationStatuses", api_version)
+        if "location" in style:
+            headers["Location"] = self.operation_url(record, op, "operationResults", api_version)
+        if style == "location":
+            return Response(202, None, headers)
+        return Response(status, self.world.render(record), headers)
+
+    # --- DELETE ------------------------------------------------------------------------------------------
+    def delete(self, ref: ArmRef, provider: Provider, api_version: str, fault: Fault,
+               query: dict[str, str] | None = None) -> Response:
+        self._check_scope_for_delete(ref)
+        record = self.world.get(ref.key)
+        if record is None:
+            return Response(204)
+        busy = provider.busy_keys(self.world, ref)
+        active = self.world.in_flight(busy)
+        if active is not None:
+            if active["kind"] == "delete" and active["resource"].lower() == ref.key:
+                return self._lro_response(_delete_style(provider), 202, record, active, api_version)
+            raise another_operation(ref.id, active["id"])
+        self.check_deletable(record)
+        provider.deleting(self.world, record, query or {})
+        seconds = provider.delete_duration(self.world, record)
+        if provider.delete_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
+            self.world.remove(record)
+            return Response(200)
+        record["body"].setdefault("properties", {})["provisioningState"] = provider.deleting_state
+        op = self.world.start_operation(record, kind="delete", seconds=seconds, busy=busy,
+                                        fail=fault.fail, stall=fault.stall)
+        return self._lro_response(_delete_style(provider), 202, record, op, api_version)
+
+    def _check_scope_for_delete(self, ref: ArmRef) -> None:
+        if ref.resource_group is not None:
+            group_key = f"/subscriptions/{ref.subscription}/resourcegroups/{ref.resource_group}"
+            if self.world.get(group_key) is None:
+                raise group_not_found(ref.resource_group)
+
+    def check_deletable(self, record: Json) -> None:
+        """Raise the first blocker among ``record`` and what is nested under it."""
+        doomed = [record, *self.world.descendants(record["id"])]
+        cascade = frozenset(r["id"].lower() for r in doomed)
+        for item in doomed:
+            provider = self.world.provider_of(item)
+            blocker = provider.delete_blocker(self.world, item, cascade=cascade, root=record["id"])
+            if blocker is not None:
+                raise blocker
+            for user in self.world.users_of(item["id"]):
+                if user["id"].lower() not in cascade:
+                    raise provider.in_use_error(item, user)
+
+    # --- POST actions ----------------------------------------------------------------------------------------
+    def _action(self, req: Request, ref: ArmRef, provider: Provider) -> Response:
+        assert ref.action is not None
+        method = provider.actions.get(ref.action.lower())
+        if method is None:
+            raise bad_request("InvalidAction", f"The action '{ref.action}' is not supported on '{ref.type}'.")
+        record = self._require(ref, "action")
+        status, body = getattr(provider, method)(self.world, ref, self._json_body(req), record)
+        return Response(status, body)
+
+    # --- resource groups -------------------------------------------------------------------------------------
+    def _group_route(self, req: Request, ref: ArmRef, fault: Fault) -> Response:
+        provider = self.world.registry.get("Microsoft.Resources/resourceGroups")
+        assert provider is not None
+        self._check_api_version(req, provider)
+        if ref.resource_group is None:
+            if ref.types and req.method == "GET":
+                groups = [self.world.render(r) for r in self.world.of_type(provider.type)
+                          if r["id"].lower().startswith(f"/subscriptions/{ref.subscription}/".lower())]
+                return Response(200, {"value": groups})
+            raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported here.")
+        record = self.world.get(ref.key)
+        if req.method in ("GET", "HEAD"):
+            if record is None:
+                raise group_not_found(ref.resource_group)
+            return Response(204 if req.method == "HEAD" else 200, None if req.method == "HEAD" else
+                            self.world.render(record))
+        if req.method == "PUT":
+            return self.put(ref, provider, self._json_body(req), req.api_version or "", fault)
+        if req.method == "PATCH":
+            if record is None:
+                raise group_not_found(ref.resource_group)
+            merged = merge_patch(copy.deepcopy(self.world.render(record)), self._json_body(req))
+            return self.put(ref, provider, merged, req.api_version or "", Fault(), validate_spec=False)
+        if req.method == "DELETE":
+            if record is None:
+                raise group_not_found(ref.resource_group)
+            return self.delete(ref, provider, req.api_version or "", fault)
+        raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported.")
+
+    # --- operations -----------------------------------------------------------------------------------------------
+    def operation_url(self, record: Json, op: Json, kind: str, api_version: str) -> str:
+        ref = self.world.ref_of(record)
+        namespace = ref.namespace or "Microsoft.Resources"
+        location = record["body"].get("location") or "global"
+        return (f"{self.base_url}/subscriptions/{ref.subscription}/providers/{namespace}/locations/{location}/"
+                f"{kind}/{op['id']}?api-version={api_version}")
+
+    def retry_after(self, op: Json) -> dict[str, str]:
+        """When to poll again: the provider's interval, scaled, but no later than the operation is due."""
+        provider = self.world.registry.get(op["type"])
+        nominal = self.world.scaled(provider.poll_seconds if provider else 10.0)
+        remaining = op["due"] - self.world.now()
+        value = min(nominal, remaining) if remaining > 0 and not op["stall"] else nominal
+        return retry_headers(value)
+
+    def _operation(self, req: Request, ref: ArmRef) -> Response:
+        op = self.world.operations.get(ref.names[-1])
+        if op is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{ref.names[-1]}' was not found.")
+        kind = ref.types[-1].lower()
+        if kind == "operationstatuses":
+            body: Json = {"id": ref.id, "name": op["id"], "status": op["status"], "startTime": iso(op["start"])}
+            headers = {}
+            if op["status"] == "InProgress":
+                headers.update(self.retry_after(op))
+            else:
+                body["endTime"] = iso(op["end"])
+            if op["error"]:
+                body["error"] = op["error"]
+            return Response(200, body, headers)
+        if op["status"] == "InProgress":
+            headers = {"Location": f"{self.base_url}{ref.id}?api-version={req.api_version}", **self.retry_after(op)}
+            return Response(202, None, headers)
+        if op["status"] == "Failed":
+            status = int(op["fail"].get("status") or 500)
+            return Response(status, {"error": op["error"]})
+        record = self.world.get(op["resource"])
+        if op["kind"] == "delete" or record is None:
+            return Response(204)
+        return Response(200, self.world.render(record))
+
+
+def retry_headers(seconds: float) -> dict[str, str]:
+    """Azure sends whole seconds in Retry-After (the SDKs parse it as an int). A time-scaled wait below one
+    second goes in ``retry-after-ms``, which azure-core also honours."""
+    if seconds >= 1:
+        return {"Retry-After": str(round(seconds))}
+    return {"retry-after-ms": str(max(5, round(seconds * 1000)))}
+
+
+def canonical_id(ref: ArmRef, provider: Provider) -> str:
+    """The id as Azure spells it: canonical type names, the caller's resource names."""
+    if ref.namespace is None:
+        return ref.scope
+    namespace, *types = provider.type.split("/")
+    parts = [ref.scope, "providers", namespace]
+    for type_, name in zip(types, ref.names, strict=True):
+        parts += [type_, name]
+    return "/".join(parts)
+
+
+def _delete_style(provider: Provider) -> str:
+    return provider.delete_style if provider.delete_style != "sync" else "location"
+
+
+def _pop_path(body: Json, dotted: str) -> Any:
+    *parents, leaf = dotted.split(".")
+    node: Any = body
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node.pop(leaf, None) if isinstance(node, dict) else None
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge: what PATCH does to an ARM resource."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = merge_patch(target.get(key), value)
+    return target

@@ -1,0 +1,137 @@
+"""Fault injection: deterministic under a seed, driven by rules on method and path."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+_DEFAULT_CODES = {
+    409: "Conflict",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+_FIELDS = {
+    "method", "path", "status", "retry_after", "error_code", "message", "count", "probability",
+    "drop_connection", "fail_operation", "stall_operation", "latency_ms",
+}
+
+
+class FaultSpecError(ValueError):
+    """A fault document that does not follow the documented format."""
+
+
+@dataclass
+class Rule:
+    method: str = "*"
+    path: str = ".*"
+    status: int | None = None
+    retry_after: float | None = None
+    error_code: str | None = None
+    message: str | None = None
+    count: int | None = None
+    probability: float = 1.0
+    drop_connection: bool = False
+    fail_operation: bool = False
+    stall_operation: bool = False
+    latency_ms: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        self._regex = re.compile(self.path)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in ("*", method.upper()):
+            return False
+        if self.count is not None and self.fired >= self.count:
+            return False
+        return self._regex.search(path.lower()) is not None
+
+    @property
+    def code(self) -> str:
+        return self.error_code or _DEFAULT_CODES.get(self.status or 500, "InternalServerError")
+
+    def describe(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in sorted(_FIELDS)}
+        out["fired"] = self.fired
+        return out
+
+
+@dataclass
+class Decision:
+    """What the server does to one request."""
+
+    rule: Rule
+    latency_ms: int = 0
+    drop: bool = False
+    status: int | None = None
+    fail_operation: bool = False
+    stall_operation: bool = False
+
+
+def parse_rules(spec: Any) -> tuple[int, list[Rule]]:
+    if not isinstance(spec, dict):
+        raise FaultSpecError("the fault document must be a JSON object with 'seed' and 'rules'")
+    rules_in = spec.get("rules", [])
+    if not isinstance(rules_in, list):
+        raise FaultSpecError("'rules' must be a list")
+    rules = []
+    for i, raw in enumerate(rules_in):
+        if not isinstance(raw, dict):
+            raise FaultSpecError(f"rules[{i}] must be an object")
+        unknown = set(raw) - _FIELDS
+        if unknown:
+            raise FaultSpecError(f"rules[{i}]: unknown field(s) {sorted(unknown)}")
+        try:
+            rule = Rule(**raw)
+        except (TypeError, re.error) as exc:
+            raise FaultSpecError(f"rules[{i}]: {exc}") from exc
+        if not 0.0 <= float(rule.probability) <= 1.0:
+            raise FaultSpecError(f"rules[{i}].probability must be between 0 and 1")
+        rules.append(rule)
+    seed = spec.get("seed", 0)
+    if not isinstance(seed, int):
+        raise FaultSpecError("'seed' must be an integer")
+    return seed, rules
+
+
+class Faults:
+    def __init__(self, spec: Any = None) -> None:
+        self._lock = threading.Lock()
+        self.seed = 0
+        self.rules: list[Rule] = []
+        self._rng = random.Random(0)
+        if spec is not None:
+            self.load(spec)
+
+    def load(self, spec: Any) -> None:
+        seed, rules = parse_rules(spec)
+        with self._lock:
+            self.seed, self.rules, self._rng = seed, rules, random.Random(seed)
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {"seed": self.seed, "rules": [r.describe() for r in self.rules]}
+
+    def decide(self, method: str, path: str) -> Decision | None:
+        with self._lock:
+            for rule in self.rules:
+                if not rule.matches(method, path):
+                    continue
+                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                return Decision(
+                    rule=rule,
+                    latency_ms=rule.latency_ms,
+                    drop=rule.drop_connection,
+                    status=rule.status if not (rule.fail_operation or rule.stall_operation) else None,
+                    fail_operation=rule.fail_operation,
+                    stall_operation=rule.stall_operation,
+                )
+        return None

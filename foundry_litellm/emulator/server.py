@@ -1,0 +1,264 @@
+"""The HTTPS front of the emulator: TLS, authentication, faults, latency, the request log and admin routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from .arm import Arm, Fault, Request, Response, iso, retry_headers
+from .faults import Faults, FaultSpecError
+from .providers import registry
+from .requestlog import WRITE_METHODS, RequestLog, body_for_log
+from .specs import Validator
+from .store import Store
+from .tls import load_or_create_ca, server_context
+from .world import World
+
+logger = logging.getLogger(__name__)
+
+# One emulated second per 500 real ones: a whole deployment (about 30 Azure minutes on its critical path)
+# runs in a few seconds, which keeps tests and the embedded target quick.
+DEFAULT_TIME_SCALE = 0.002
+
+
+@dataclass
+class EmulatorConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    time_scale: float = DEFAULT_TIME_SCALE
+    latency_ms: int = 0
+    faults: Any = None
+    strict: bool = False
+    specs_dir: Path | None = None
+    fsync: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HttpsServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log; the request log is the record."""
+
+    def _serve(self) -> None:
+        path, _, qs = self.path.partition("?")
+        query = {k: v[-1] for k, v in parse_qs(qs, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+        app = self.server.app
+        response = app.admin(req) if path.startswith("/_emulator") else app.handle(req)
+        if response is None:  # a fault dropped the connection
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        self.send_response(response.status)
+        headers = {"x-ms-request-id": str(uuid.uuid4()), "x-ms-correlation-request-id": str(uuid.uuid4())}
+        headers.update(response.headers)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if payload:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve
+
+
+class _HttpsServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    app: EmulatorApp
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The TLS handshake runs in the request's own thread, so a slow client never stalls accept().
+        try:
+            tls = self.app.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ValueError):
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+
+class EmulatorApp:
+    """Everything behind the socket; the handler threads call ``handle`` and ``admin``."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir, fsync=config.fsync)
+        self.store.claim()
+        self.world = World(self.store, registry(), time_scale=config.time_scale)
+        self.faults = Faults(config.faults)
+        self.log = RequestLog(config.data_dir / "requests.jsonl")
+        ca, self.ca_cert = load_or_create_ca(config.data_dir)
+        self.ssl_context = server_context(ca, config.host)
+        validator = Validator(config.specs_dir) if config.strict and config.specs_dir else None
+        self.arm = Arm(self.world, base_url="", validator=validator)
+
+    def close(self) -> None:
+        self.log.close()
+        self.store.release()
+
+    # --- ARM -------------------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response | None:
+        started = time.monotonic()
+        decision = None
+        if not req.headers.get("authorization", "").lower().startswith("bearer "):
+            response: Response | None = Response(401, {"error": {
+                "code": "AuthenticationFailed",
+                "message": "Authentication failed. The 'Authorization' header is missing."}})
+        else:
+            decision = self.faults.decide(req.method, req.path)
+            delay_ms = self.config.latency_ms + (decision.latency_ms if decision else 0)
+            if delay_ms:
+                time.sleep(delay_ms / 1000)
+            response = self._apply(req, decision)
+        self._record(req, response, started, decision.rule.describe() if decision else None)
+        return response
+
+    def _apply(self, req: Request, decision: Any) -> Response | None:
+        if decision is not None and decision.drop:
+            return None
+        if decision is not None and decision.status:
+            rule = decision.rule
+            headers = retry_headers(rule.retry_after) if rule.retry_after else {}
+            message = rule.message or f"Injected fault {rule.status}."
+            return Response(decision.status, {"error": {"code": rule.code, "message": message}}, headers)
+        fault = Fault()
+        if decision is not None and (decision.fail_operation or decision.stall_operation):
+            rule = decision.rule
+            fault = Fault(
+                fail={"code": rule.code, "message": rule.message or "The operation failed (injected).",
+                      "status": rule.status or 500} if decision.fail_operation else None,
+                stall=decision.stall_operation,
+            )
+        with self.store.lock:
+            try:
+                changed = self.world.advance()
+                response = self.arm.handle(req, fault)
+            except Exception as exc:  # a bug in a provider: answer as Azure would, keep the world intact
+                self.store.rollback()
+                logger.exception("emulator error on %s %s", req.method, req.path)
+                return Response(500, {"error": {"code": "InternalServerError",
+                                                "message": f"Emulator error: {type(exc).__name__}"}})
+            if changed or req.method in WRITE_METHODS:
+                self.store.save()
+        return response
+
+    def _record(self, req: Request, response: Response | None, started: float, fault: Any) -> None:
+        entry: dict[str, Any] = {
+            "time": iso(time.time()),
+            "method": req.method,
+            "path": req.path,
+            "api_version": req.api_version,
+            "status": response.status if response is not None else None,
+            "duration_ms": round((time.monotonic() - started) * 1000, 2),
+        }
+        body = body_for_log(req.method, req.body)
+        if body is not None:
+            entry["body"] = body
+        if fault is not None:
+            entry["fault"] = {"path": fault["path"], "status": fault["status"],
+                              "dropped": response is None}
+        self.log.add(entry)
+
+    # --- admin -----------------------------------------------------------------------------------------
+    def admin(self, req: Request) -> Response:
+        route = req.path.rstrip("/")[len("/_emulator"):] or "/"
+        with self.store.lock:
+            if self.world.advance():
+                self.store.save()
+            if req.method == "GET" and route == "/info":
+                return Response(200, {"emulator": "foundry-litellm", "time_scale": self.world.time_scale,
+                                      "data_dir": str(self.config.data_dir), "strict": self.arm.validator
+                                      is not None})
+            if req.method == "GET" and route == "/resources":
+                return Response(200, [self._summary(r) for _, r in sorted(self.world.resources.items())])
+            if req.method == "GET" and route == "/deleted":
+                items = [dict(item, kind=kind) for kind, group in sorted(self.world.data["deleted"].items())
+                         for _, item in sorted(group.items())]
+                return Response(200, items)
+            if req.method == "GET" and route == "/operations":
+                return Response(200, list(self.world.operations.values()))
+        if req.method == "GET" and route == "/requests":
+            return Response(200, self.log.since(int(req.query.get("since", "0"))))
+        if route == "/faults":
+            return self._faults(req)
+        return Response(404, {"error": {"code": "NotFound", "message": f"No admin route {req.path}"}})
+
+    def _faults(self, req: Request) -> Response:
+        if req.method == "POST":
+            try:
+                self.faults.load(json.loads(req.body or b"{}"))
+            except (ValueError, FaultSpecError) as exc:
+                return Response(400, {"error": {"code": "InvalidFaults", "message": str(exc)}})
+        elif req.method == "DELETE":
+            self.faults.load({"seed": 0, "rules": []})
+        return Response(200, self.faults.describe())
+
+    def _summary(self, record: dict[str, Any]) -> dict[str, Any]:
+        body = self.world.render(record)
+        return {
+            "id": body["id"], "type": body["type"], "name": body["name"], "location": body.get("location"),
+            "tags": body.get("tags") or {}, "provisioningState": body.get("properties", {}).get("provisioningState"),
+            "properties": body.get("properties", {}),
+        }
+
+
+class EmulatorServer:
+    """Bind, serve in a background thread, stop. ``url`` and ``ca_cert`` are what clients need."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.app = EmulatorApp(config)
+        try:
+            self._httpd = _HttpsServer((config.host, config.port), _Handler)
+        except OSError:
+            self.app.close()
+            raise
+        self._httpd.app = self.app
+        host, port = self._httpd.server_address[:2]
+        self.url = f"https://{host}:{port}"
+        self.app.arm.base_url = self.url
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.app.ca_cert
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="arm-emulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.app.close()

@@ -1,0 +1,150 @@
+"""The engine behind the commands: a session (config, state lock, target, clients) and the operations run in it.
+
+Order matters and is deliberate: the configuration is validated before anything else (bad input exits 2
+having sent nothing), then the environment's lock is taken (a concurrent run exits 3), then the target is
+reached.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from . import config as config_module
+from . import logs
+from .clients import CLOUDS, Clients, Target
+from .config import Config
+from .context import RunContext
+from .errors import ConfigError, ToolError
+from .names import Names
+from .output import LiveReporter, PlainReporter
+from .runner import Runner, StepResult
+from .state import DEFAULT_DIR, State, StateStore
+
+TargetKind = Literal["azure", "endpoint", "emulator"]
+
+
+@dataclass
+class Options:
+    config_path: Path | None = None
+    state_dir: Path = DEFAULT_DIR
+    emulator: bool = False
+    endpoint: str | None = None
+    ca_cert: str | None = None
+    cloud: str = "AzureCloud"
+    subscription: str | None = None
+    time_scale: float | None = None
+    parallel: int = 8
+    debug: bool = False
+    output: str = "human"
+    yes: bool = False
+
+    @property
+    def target_kind(self) -> TargetKind:
+        if self.emulator:
+            return "emulator"
+        return "endpoint" if self.endpoint else "azure"
+
+    def check(self) -> None:
+        if self.emulator and self.endpoint:
+            raise ConfigError("--emulator", "choose either --emulator or --endpoint, not both")
+        if self.cloud not in CLOUDS:
+            raise ConfigError("--cloud", f"unknown cloud '{self.cloud}'; one of {', '.join(CLOUDS)}")
+        if self.ca_cert and not Path(self.ca_cert).is_file():
+            raise ConfigError("--ca-cert", f"{self.ca_cert} is not a file")
+        if self.parallel < 1 or self.parallel > 64:
+            raise ConfigError("--parallel", "must be between 1 and 64")
+
+
+class Session:
+    """One command's run: holds the lock, the embedded emulator if any, the clients and the reporter."""
+
+    def __init__(self, options: Options, *, require_openai: bool, steps_factory: Any) -> None:
+        options.check()
+        self.options = options
+        self.config: Config = config_module.load(options.config_path, require_openai=require_openai,
+                                                 subscription_id=options.subscription)
+        self.store = StateStore(options.state_dir, self.config.environment)
+        self.steps = steps_factory(self.config)
+        self._emulator: Any = None
+        self._reporter: LiveReporter | PlainReporter | None = None
+        self.clients: Clients | None = None
+        self.log_path: Path | None = None
+
+    def __enter__(self) -> Session:
+        self.store.acquire()
+        try:
+            self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
+            target = self._target()
+            self.clients = Clients(target, self.config.subscription_id)
+            self.state: State = self.store.load(
+                subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
+                location=self.config.location, resource_token=self.config.token)
+            self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, self.reporter,
+                                  poll_interval=target.polling_interval)
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        self.close_reporter()
+        if self.clients is not None:
+            self.clients.close()
+        if self._emulator is not None:
+            self._emulator.stop()
+        self.store.release()
+
+    def close_reporter(self) -> None:
+        """End the progress display; the next use of ``reporter`` starts a fresh one."""
+        if self._reporter is not None:
+            self._reporter.close()
+            self._reporter = None
+
+    @property
+    def reporter(self) -> LiveReporter | PlainReporter:
+        if self._reporter is None:
+            live = self.options.output == "human" and sys.stderr.isatty() and not self.options.debug
+            self._reporter = LiveReporter(self.steps) if live else PlainReporter()
+        return self._reporter
+
+    def _target(self) -> Target:
+        opts = self.options
+        if opts.target_kind == "emulator":
+            from .emulator import DEFAULT_TIME_SCALE, Emulator
+
+            scale = opts.time_scale if opts.time_scale is not None else DEFAULT_TIME_SCALE
+            self._emulator = Emulator(opts.state_dir / "emulator", time_scale=scale).start()
+            return Target.endpoint(self._emulator.url, str(self._emulator.ca_cert), emulator=True,
+                                   polling_interval=max(0.01, 5.0 * scale))
+        if opts.target_kind == "endpoint":
+            from .emulator.admin import AdminClient, is_emulator
+
+            assert opts.endpoint is not None
+            if is_emulator(opts.endpoint, opts.ca_cert):
+                scale = float(AdminClient(opts.endpoint, opts.ca_cert).info().get("time_scale", 1.0))
+                return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True,
+                                       polling_interval=max(0.01, 5.0 * scale))
+            return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False, polling_interval=5.0)
+        return Target.cloud(opts.cloud)
+
+    def runner(self) -> Runner:
+        return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel)
+
+
+def failures(results: list[StepResult]) -> list[StepResult]:
+    return [r for r in results if r.failed]
+
+
+def first_failure(results: list[StepResult]) -> ToolError:
+    failed = failures(results)
+    error = failed[0].error or ToolError(f"{failed[0].title} failed")
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return ToolError(f"{failed[0].title}: {error.message}{more}", hint=error.hint)

@@ -1,0 +1,45 @@
+"""The tool's errors, their exit codes, and the one-line hints the CLI prints for them."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """An error the CLI reports as one clear message (no traceback unless --debug)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(ToolError):
+    """Bad input: exit 2 before anything is sent to Azure. Names the field at fault."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class StateLocked(ToolError):
+    exit_code = 3
+
+
+class StepFailed(ToolError):
+    exit_code = 1
+
+
+class Refused(ToolError):
+    """The user did not confirm, or confirmation was impossible (no TTY and no --yes)."""
+
+    exit_code = 2
+
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_LOCKED = 3
+EXIT_CHANGES = 4

@@ -1,0 +1,92 @@
+"""The names of everything one deployment creates, derived from its resource token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Config
+
+# One private DNS zone per private-link service the deployment reaches (reference-inventory §1.4); the
+# Container Apps zone is regional. Each is created once, linked to the VNet once.
+DNS_ZONES = {
+    "container_apps": "privatelink.{location}.azurecontainerapps.io",
+    "postgres": "privatelink.postgres.database.azure.com",
+    "key_vault": "privatelink.vaultcore.azure.net",
+    "blob": "privatelink.blob.core.windows.net",
+    "cosmos": "privatelink.documents.azure.com",
+    "search": "privatelink.search.windows.net",
+    "ai_services": "privatelink.services.ai.azure.com",
+    "openai": "privatelink.openai.azure.com",
+    "cognitive_services": "privatelink.cognitiveservices.azure.com",
+}
+SUBNETS = {
+    "agent": "snet-agent",
+    "private_endpoint": "snet-private-endpoints",
+    "container_apps": "snet-container-apps",
+    "app_gateway": "snet-app-gateway",
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    token: str
+    location: str
+    projects: int
+
+    @classmethod
+    def of(cls, config: Config) -> Names:
+        return cls(token=config.token, location=config.location, projects=config.projects)
+
+    @property
+    def vnet(self) -> str:
+        return f"vnet-{self.token}"
+
+    @property
+    def nsg_default(self) -> str:
+        return f"nsg-{self.token}-default"
+
+    @property
+    def nsg_app_gateway(self) -> str:
+        return f"nsg-{self.token}-appgw"
+
+    @property
+    def log_analytics(self) -> str:
+        return f"log-{self.token}"
+
+    @property
+    def app_insights(self) -> str:
+        return f"appi-{self.token}"
+
+    @property
+    def identity_gateway(self) -> str:
+        return f"id-{self.token}-gateway"
+
+    @property
+    def identity_foundry(self) -> str:
+        return f"id-{self.token}-foundry"
+
+    def identity_project(self, index: int) -> str:
+        return f"id-{self.token}-project-{index}"
+
+    def dns_zone(self, key: str) -> str:
+        return DNS_ZONES[key].format(location=self.location)
+
+    def dns_link(self, key: str) -> str:
+        return f"link-{key.replace('_', '-')}-{self.token}"
+
+    def all(self) -> list[tuple[str, str]]:
+        """(naming-rule kind, name) for every name, so bad names are refused before any request."""
+        names = [
+            ("virtual_network", self.vnet),
+            ("network_security_group", self.nsg_default),
+            ("network_security_group", self.nsg_app_gateway),
+            ("log_analytics", self.log_analytics),
+            ("application_insights", self.app_insights),
+            ("managed_identity", self.identity_gateway),
+            ("managed_identity", self.identity_foundry),
+        ]
+        names += [("managed_identity", self.identity_project(i)) for i in range(1, self.projects + 1)]
+        names += [("subnet", name) for name in SUBNETS.values()]
+        return names

@@ -1,0 +1,247 @@
+"""The step runner: an ordered, parallel, resumable pipeline for deploy, plan, status and destroy.
+
+Independent steps run in parallel (bounded); steps that share a lock key never write at the same time (the
+subnets of one VNet: Azure serializes those writes and answers 409 otherwise); each step's result is
+recorded in the state file as it finishes, so a re-run resumes where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import azure_ops
+from .context import RunContext, Unknown
+from .diff import Change
+from .errors import ToolError
+from .state import now_iso
+from .step import Action, Plan, Step
+
+Json = dict[str, Any]
+
+
+@dataclass
+class StepResult:
+    step: str
+    title: str
+    outcome: str  # created, updated, replaced, unchanged, planned, in sync, drifted, missing, not deployed,
+    #               deleted, absent, kept, skipped, failed
+    action: Action | None = None
+    changes: tuple[Change, ...] = ()
+    resource_id: str = ""
+    error: ToolError | None = None
+    elapsed: float = 0.0
+    note: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    exception: BaseException | None = None  # for --debug tracebacks
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed"
+
+
+class Reporter(Protocol):
+    def started(self, step: Step, what: str) -> None: ...
+    def progress(self, step: Step, message: str) -> None: ...
+    def finished(self, result: StepResult) -> None: ...
+
+
+def plan_of(step: Step, desired: Json, actual: Json | None, resource_id: str) -> Plan:
+    if actual is None:
+        return Plan(step.name, Action.CREATE, resource_id=resource_id)
+    changes = step.changes(desired, actual)
+    if azure_ops.provisioning_state(actual) == "Failed":
+        changes = [*changes, Change("properties.provisioningState", "Failed", "Succeeded")]
+    if not changes:
+        return Plan(step.name, Action.NOOP, resource_id=resource_id)
+    if step.immutable_changes(changes):
+        return Plan(step.name, Action.REPLACE, tuple(changes), resource_id)
+    return Plan(step.name, Action.UPDATE, tuple(changes), resource_id)
+
+
+class Runner:
+    def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 8) -> None:
+        self.steps = list(steps)
+        self.by_name = {s.name: s for s in self.steps}
+        self.ctx = ctx
+        self.reporter = reporter
+        self.parallel = max(1, parallel)
+        for step in self.steps:
+            for dep in step.depends_on:
+                if dep not in self.by_name:
+                    raise ValueError(f"step {step.name} depends on unknown step {dep}")
+
+    # --- the four modes ---------------------------------------------------------------------------------
+    def deploy(self) -> list[StepResult]:
+        return self._execute(self._forward(), self._deploy_one, write=True)
+
+    def plan(self) -> list[StepResult]:
+        return self._execute(self._forward(), self._plan_one, write=False)
+
+    def status(self) -> list[StepResult]:
+        return self._execute(self._forward(), self._status_one, write=False)
+
+    def destroy(self) -> list[StepResult]:
+        return self._execute(self._reverse(), self._destroy_one, write=True, reverse=True)
+
+    # --- per step ---------------------------------------------------------------------------------------------
+    def _read(self, step: Step) -> Json | None:
+        return self.ctx.settle(step, lambda: step.read(self.ctx), timeout=step.create_timeout)
+
+    def _deploy_one(self, step: Step) -> StepResult:
+        ctx = self.ctx
+        pending = ctx.state.step(step.name).get("pending") or {}
+        if pending.get("operation") == "write":
+            self.reporter.started(step, "resuming")
+            step.apply(ctx, {}, None)  # re-attaches through the continuation token: no second PUT
+        elif pending.get("operation") == "delete":
+            actual = step.read(ctx)
+            if actual is not None:
+                step.delete(ctx, actual)
+        actual = self._read(step)
+        desired = step.desired(ctx)
+        resource_id = step.resource_id(ctx)
+        plan = plan_of(step, desired, actual, resource_id)
+        outcome = "unchanged"
+        if plan.action is not Action.NOOP:
+            self.reporter.started(step, plan.action.value)
+            ctx.state.update_step(step.name, status="in progress", resource_id=resource_id, started_at=now_iso())
+            if plan.action is Action.REPLACE:
+                actual = self._replace(step, plan, actual)
+            result = step.apply(ctx, desired, actual)
+            actual = result if result is not None and not azure_ops.is_transient(result) else self._read(step)
+            outcome = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[plan.action]
+            if actual is None:
+                raise ToolError(f"{step.title} is missing right after it was written")
+        assert actual is not None
+        outputs = step.outputs(ctx, actual)
+        ctx.set_outputs(step.name, outputs)
+        ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
+                              finished_at=now_iso(), error=None, pending=None)
+        return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
+
+    def _replace(self, step: Step, plan: Plan, actual: Json) -> None:
+        if not step.replaceable:
+            fields = ", ".join(c.path for c in step.immutable_changes(list(plan.changes)))
+            raise ToolError(f"{step.title}: {fields} cannot be changed in place",
+                            hint="destroy and deploy again, or restore the previous value in the config")
+        self.reporter.progress(step, "deleting before re-creating (Azure cannot update it in place)")
+        step.delete(self.ctx, actual)
+        gone = self.ctx.settle(step, lambda: step.read(self.ctx), timeout=step.delete_timeout)
+        if gone is not None:
+            raise ToolError(f"{step.title} still exists after its deletion")
+        return None
+
+    def _plan_one(self, step: Step) -> StepResult:
+        actual = step.read(self.ctx)
+        resource_id = step.resource_id(self.ctx)
+        try:
+            desired = step.desired(self.ctx)
+        except Unknown as exc:
+            action = Action.CREATE if actual is None else Action.UPDATE
+            note = f"depends on {exc} (known after apply)"
+            if actual is not None:
+                self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
+            return StepResult(step.name, step.title, "planned", action, (), resource_id, note=note)
+        plan = plan_of(step, desired, actual, resource_id)
+        if actual is not None:
+            self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
+        return StepResult(step.name, step.title, "planned", plan.action, plan.changes, resource_id)
+
+    def _status_one(self, step: Step) -> StepResult:
+        actual = step.read(self.ctx)
+        resource_id = step.resource_id(self.ctx)
+        recorded = self.ctx.state.step(step.name).get("status") == "succeeded"
+        if actual is None:
+            return StepResult(step.name, step.title, "missing" if recorded else "not deployed",
+                              resource_id=resource_id)
+        outputs = step.outputs(self.ctx, actual)
+        self.ctx.set_outputs(step.name, outputs)
+        try:
+            desired = step.desired(self.ctx)
+        except Unknown as exc:
+            return StepResult(step.name, step.title, "drifted", resource_id=resource_id,
+                              note=f"cannot compare: {exc} is unknown", outputs=outputs)
+        plan = plan_of(step, desired, actual, resource_id)
+        outcome = "in sync" if plan.action is Action.NOOP else "drifted"
+        return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
+
+    def _destroy_one(self, step: Step) -> StepResult:
+        ctx = self.ctx
+        resource_id = step.resource_id(ctx)
+        actual = ctx.settle(step, lambda: step.read(ctx), timeout=step.delete_timeout)
+        if actual is None:
+            ctx.state.drop_step(step.name)
+            return StepResult(step.name, step.title, "absent", resource_id=resource_id)
+        if not step.owned(ctx, actual):
+            return StepResult(step.name, step.title, "kept", resource_id=resource_id,
+                              note="not created by foundry-litellm (no ownership tag)")
+        self.reporter.started(step, "delete")
+        step.delete(ctx, actual)
+        ctx.state.drop_step(step.name)
+        return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)
+
+    # --- scheduling -------------------------------------------------------------------------------------------
+    def _forward(self) -> dict[str, set[str]]:
+        return {s.name: set(s.depends_on) for s in self.steps}
+
+    def _reverse(self) -> dict[str, set[str]]:
+        deps: dict[str, set[str]] = {s.name: set() for s in self.steps}
+        for step in self.steps:
+            for dep in step.depends_on:
+                deps[dep].add(step.name)
+        return deps
+
+    def _execute(self, deps: dict[str, set[str]], work: Callable[[Step], StepResult], *,
+                 write: bool, reverse: bool = False) -> list[StepResult]:
+        results: dict[str, StepResult] = {}
+        running: dict[Future[StepResult], Step] = {}
+        held: set[str] = set()
+        order = [s.name for s in (reversed(self.steps) if reverse else self.steps)]
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step") as pool:
+            while len(results) < len(self.steps):
+                before = len(results)
+                for name in order:
+                    step = self.by_name[name]
+                    if name in results or step in running.values() or len(running) >= self.parallel:
+                        continue
+                    if not deps[name] <= set(results):
+                        continue
+                    blocked = [d for d in deps[name] if results[d].outcome in ("failed", "skipped")]
+                    if blocked:
+                        results[name] = StepResult(name, step.title, "skipped",
+                                                   note=f"{blocked[0]} did not succeed")
+                        self.reporter.finished(results[name])
+                        continue
+                    keys = step.lock_keys(self.ctx) if write else frozenset()
+                    if keys & held:
+                        continue
+                    held |= keys
+                    running[pool.submit(self._timed, step, work)] = step
+                if not running:
+                    if len(results) == before:
+                        stuck = [n for n in order if n not in results]
+                        raise ToolError(f"steps {stuck} can never run: their dependencies form a cycle")
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    step = running.pop(future)
+                    if write:
+                        held -= step.lock_keys(self.ctx)
+                    results[step.name] = future.result()
+                    self.reporter.finished(results[step.name])
+        return [results[s.name] for s in self.steps]
+
+    def _timed(self, step: Step, work: Callable[[Step], StepResult]) -> StepResult:
+        started = time.monotonic()
+        try:
+            result = work(step)
+        except Exception as exc:  # one step's failure is recorded, the others go on
+            error = azure_ops.as_tool_error(exc)
+            self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
+            result = StepResult(step.name, step.title, "failed", error=error, exception=exc)
+        result.elapsed = time.monotonic() - started
+        return result

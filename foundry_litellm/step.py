@@ -1,0 +1,158 @@
+"""The step contract, and ``ArmStep``: the generic get / compare / put / delete of one ARM resource.
+
+A step computes its desired body from the config and earlier steps' outputs, reads the live resource, and
+lets the runner decide: create, update, replace, or nothing. Steps speak REST JSON; the SDK operation
+group and methods they use are named in ``Sdk``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import azure_ops
+from .diff import Change, diff, merge
+
+if TYPE_CHECKING:
+    from .context import RunContext
+
+Json = dict[str, Any]
+OWNER_TAG = "managed-by"
+OWNER_VALUE = "foundry-litellm"
+ENV_TAG = "foundry-litellm-environment"
+
+
+class Action(enum.Enum):
+    NOOP = "no change"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Plan:
+    step: str
+    action: Action
+    changes: tuple[Change, ...] = ()
+    resource_id: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Sdk:
+    """Which SDK client, operations group and methods manage the resource."""
+
+    client: str
+    group: str
+    get: str = "get"
+    put: str = "begin_create_or_update"
+    delete: str = "begin_delete"
+
+
+class Step:
+    """One provisioning step. See ``ArmStep`` for the usual implementation."""
+
+    name: str = ""
+    title: str = ""  # what the progress table shows, e.g. "Virtual network"
+    depends_on: tuple[str, ...] = ()
+    create_timeout: float = 30 * 60  # seconds; at least azurerm's defaults
+    delete_timeout: float = 30 * 60
+    replaceable: bool = False  # a change to an immutable field may be done as delete + create
+
+    def resource_id(self, ctx: RunContext) -> str:
+        raise NotImplementedError
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        """Steps sharing a key never write at the same time (Azure serializes these writes)."""
+        return frozenset()
+
+    def desired(self, ctx: RunContext) -> Json:
+        raise NotImplementedError
+
+    def read(self, ctx: RunContext) -> Json | None:
+        raise NotImplementedError
+
+    def changes(self, desired: Json, actual: Json) -> list[Change]:
+        return diff(desired, actual)
+
+    def immutable_changes(self, changes: list[Change]) -> list[Change]:
+        return []
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        raise NotImplementedError
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        raise NotImplementedError
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": str(actual.get("id", ""))}
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        tags = actual.get("tags") or {}
+        return bool(tags.get(OWNER_TAG) == OWNER_VALUE and tags.get(ENV_TAG) == ctx.config.environment)
+
+
+class ArmStep(Step):
+    """A resource managed with get / begin_create_or_update / begin_delete of one SDK operations group.
+
+    Subclasses set ``sdk``, ``name``, ``title``, ``depends_on`` and write ``args`` (the path arguments of the
+    operations) and ``body`` (the desired REST body, without ownership tags).
+    """
+
+    sdk: ClassVar[Sdk]
+    tagged: ClassVar[bool] = True  # child resources without tags inherit ownership from their parent
+    immutable: ClassVar[tuple[str, ...]] = ()  # paths whose change needs a replace
+    preserve: ClassVar[tuple[str, ...]] = ()  # paths kept from the live resource on update
+    ignore: ClassVar[tuple[str, ...]] = ()  # paths never compared (write-only values)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def body(self, ctx: RunContext) -> Json:
+        raise NotImplementedError
+
+    def desired(self, ctx: RunContext) -> Json:
+        body = self.body(ctx)
+        if self.tagged:
+            body["tags"] = {**ctx.tags, **(body.get("tags") or {})}
+        return body
+
+    def operations(self, ctx: RunContext) -> Any:
+        return getattr(ctx.clients.get(self.sdk.client), self.sdk.group)
+
+    def read(self, ctx: RunContext) -> Json | None:
+        try:
+            result: Json | None = getattr(self.operations(ctx), self.sdk.get)(*self.args(ctx), cls=azure_ops.raw)
+        except Exception as exc:
+            if azure_ops.is_not_found(exc):
+                return None
+            raise
+        return result
+
+    def changes(self, desired: Json, actual: Json) -> list[Change]:
+        return diff(desired, actual, ignore=self.ignore)
+
+    def immutable_changes(self, changes: list[Change]) -> list[Change]:
+        return [c for c in changes if any(c.path == p or c.path.startswith(p + ".") for p in self.immutable)]
+
+    def update_body(self, desired: Json, actual: Json) -> Json:
+        return merge(actual, desired, self.preserve)
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        body = desired if actual is None else self.update_body(desired, actual)
+        put = getattr(self.operations(ctx), self.sdk.put)
+        args = self.args(ctx)
+        result: Json | None = ctx.run(
+            self, "write",
+            lambda **kw: put(*args, azure_ops.body_bytes(body), cls=azure_ops.raw, **kw),
+            timeout=self.create_timeout,
+        )
+        return result
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        remove = getattr(self.operations(ctx), self.sdk.delete)
+        args = self.args(ctx)
+        ctx.run(self, "delete", lambda **kw: remove(*args, **kw), timeout=self.delete_timeout,
+                missing_ok=True)

@@ -1,0 +1,40 @@
+"""The Log Analytics workspace that Container Apps and Application Insights write to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+class LogAnalyticsWorkspace(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "log_analytics_workspace"
+    title = "Log Analytics workspace"
+    depends_on = ("resource_group",)
+    sdk = Sdk("loganalytics", "workspaces")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.OperationalInsights/workspaces", ctx.names.log_analytics)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.log_analytics)
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"location": ctx.location, "properties": {
+            "sku": {"name": "PerGB2018"},
+            "retentionInDays": ctx.config.log_retention_days,
+            "features": {"enableLogAccessUsingOnlyResourcePermissions": True},
+        }}
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        # force=true skips the 14-day soft delete, so a destroy leaves nothing behind (Workspaces.json).
+        remove = self.operations(ctx).begin_delete
+        args = self.args(ctx)
+        ctx.run(self, "delete", lambda **kw: remove(*args, force=True, **kw), timeout=self.delete_timeout,
+                missing_ok=True)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": actual["id"], "customer_id": actual["properties"]["customerId"]}

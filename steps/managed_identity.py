@@ -1,0 +1,38 @@
+"""User-assigned managed identities: the gateway's, the Foundry account's, and one per project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+class ManagedIdentity(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("msi", "user_assigned_identities", put="create_or_update", delete="delete")
+
+    def __init__(self, role: str) -> None:
+        self.role = role  # "gateway", "foundry" or "project-<i>"
+        self.name = f"managed_identity:{role}"
+        self.title = f"Identity {role}"
+        self.depends_on = ("resource_group",)
+
+    def identity_name(self, ctx: RunContext) -> str:
+        if self.role.startswith("project-"):
+            return ctx.names.identity_project(int(self.role.removeprefix("project-")))
+        return ctx.names.identity_gateway if self.role == "gateway" else ctx.names.identity_foundry
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.ManagedIdentity/userAssignedIdentities", self.identity_name(ctx))
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, self.identity_name(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"location": ctx.location}
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        props = actual["properties"]
+        return {"id": actual["id"], "principal_id": props["principalId"], "client_id": props["clientId"]}

@@ -1,0 +1,52 @@
+"""Shared fixtures: every emulator in the test run is strict (request bodies checked against Azure's specs)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = Path(os.environ.get("FOUNDRY_LITELLM_EMULATOR_SPECS", ROOT.parent / "shared" / "azure-specs"))
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+
+# Strict mode for every emulator this test run starts, in-process or in a subprocess CLI.
+os.environ["FOUNDRY_LITELLM_EMULATOR_STRICT"] = "1"
+os.environ["FOUNDRY_LITELLM_EMULATOR_SPECS"] = str(SPECS)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not SPECS.is_dir():
+        raise pytest.UsageError(f"Azure specs not found at {SPECS}: strict emulator tests need them")
+
+
+class FakeCredential:
+    """Any bearer token is accepted by the emulator."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("emulator-token", int(time.time()) + 3600)
+
+
+@pytest.fixture
+def credential() -> FakeCredential:
+    return FakeCredential()
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Any]:
+    from foundry_litellm.emulator import Emulator
+
+    with Emulator(tmp_path / "emulator", time_scale=0.002) as emu:
+        yield emu
+
+
+@pytest.fixture
+def sdk(emulator: Any, credential: FakeCredential) -> dict[str, Any]:
+    """Keyword arguments that point an unmodified SDK client at the emulator."""
+    return {"base_url": emulator.url, "connection_verify": str(emulator.ca_cert), "polling_interval": 0.02}

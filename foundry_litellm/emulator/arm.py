@@ -84,6 +84,9 @@ class Arm:
             return error_response(err)
 
     def _dispatch(self, req: Request, ref: ArmRef, provider: Provider, fault: Fault) -> Response:
+        custom = provider.handle(self, req, ref, fault)
+        if custom is not None:
+            return custom
         if ref.action is not None:
             return self._action(req, ref, provider)
         if ref.is_collection:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .errors import ArmError, bad_request
 
 if TYPE_CHECKING:
+    from .arm import Arm, Fault, Request, Response
     from .armpath import ArmRef
     from .world import World
 
@@ -83,6 +84,13 @@ class Provider:
     actions: ClassVar[dict[str, str]] = {}  # POST action name (lower case) -> method name
 
     # --- hooks -------------------------------------------------------------------------------------------
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        """Answer a request entirely (virtual resources such as ``deletedVaults``); None: generic handling.
+
+        Called after the api-version check, before any generic processing.
+        """
+        return None
+
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         """Refuse a PUT with an ArmError before anything is stored."""
 

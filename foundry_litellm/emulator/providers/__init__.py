@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from ..provider import ProviderRegistry
-from . import identity, monitor, network, privatedns, resources
+from . import (
+    appgateway,
+    authorization,
+    cognitive,
+    containerapps,
+    cosmos,
+    cosmos_rbac,
+    identity,
+    keyvault,
+    monitor,
+    network,
+    postgres,
+    privatedns,
+    privateendpoint,
+    resources,
+    search,
+    storage,
+)
+
+_MODULES = (resources, network, privatedns, identity, monitor, keyvault, storage, cosmos, search, postgres,
+            privateendpoint, authorization, cognitive, cosmos_rbac, containerapps, appgateway)
 
 
 def registry() -> ProviderRegistry:
     reg = ProviderRegistry()
-    for module in (resources, network, privatedns, identity, monitor):
+    for module in _MODULES:
         for provider in module.PROVIDERS:
             reg.add(provider)
     return reg

@@ -41,7 +41,7 @@ def raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
     response = pipeline_response.http_response
     try:
         text = response.text()
-    except Exception:  # noqa: BLE001 - a body that cannot be read is no body
+    except Exception:  # a body that cannot be read is no body
         return None
     if not text:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,12 +27,12 @@ app.add_typer(cli_emulator.app, name="emulator")
 _debug = False
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     human = "human"
     json = "json"
 
 
-class OutputsFormat(str, Enum):
+class OutputsFormat(StrEnum):
     human = "human"
     json = "json"
     env = "env"

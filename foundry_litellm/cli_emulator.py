@@ -15,7 +15,8 @@ app = typer.Typer(help="Run the local Azure Resource Manager emulator.", no_args
 @app.command("serve")
 def serve(
     data_dir: Annotated[Path, typer.Option(help="Where the emulated world, its CA and request log live.",
-                                           envvar="FOUNDRY_LITELLM_EMULATOR_DATA_DIR")] = Path(".foundry-litellm/emulator"),
+                                           envvar="FOUNDRY_LITELLM_EMULATOR_DATA_DIR")]
+    = Path(".foundry-litellm/emulator"),
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind; 0 picks a free one.")] = 0,
     time_scale: Annotated[float, typer.Option(help="Emulated durations are multiplied by this factor.",

@@ -110,7 +110,9 @@ class Runner:
             self.reporter.started(step, plan.action.value)
             ctx.state.update_step(step.name, status="in progress", resource_id=resource_id, started_at=now_iso())
             if plan.action is Action.REPLACE:
-                actual = self._replace(step, plan, actual)
+                assert actual is not None
+                self._replace(step, plan, actual)
+                actual = None
             result = step.apply(ctx, desired, actual)
             actual = result if result is not None and not azure_ops.is_transient(result) else self._read(step)
             outcome = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[plan.action]
@@ -133,7 +135,6 @@ class Runner:
         gone = self.ctx.settle(step, lambda: step.read(self.ctx), timeout=step.delete_timeout)
         if gone is not None:
             raise ToolError(f"{step.title} still exists after its deletion")
-        return None
 
     def _plan_one(self, step: Step) -> StepResult:
         actual = step.read(self.ctx)

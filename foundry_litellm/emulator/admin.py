@@ -12,15 +12,17 @@ from typing import Any
 
 class AdminClient:
     def __init__(self, url: str, ca_cert: Path | str | None, *, timeout: float = 30.0) -> None:
+        if not url.startswith("https://"):
+            raise ValueError(f"the emulator is served over https, not {url}")
         self.url = url.rstrip("/")
         self._ctx = ssl.create_default_context(cafile=str(ca_cert)) if ca_cert else ssl.create_default_context()
         self._timeout = timeout
 
     def _call(self, method: str, route: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}/_emulator{route}", data=data, method=method,
+        request = urllib.request.Request(f"{self.url}/_emulator{route}", data=data, method=method,  # noqa: S310
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=self._ctx, timeout=self._timeout) as response:
+        with urllib.request.urlopen(request, context=self._ctx, timeout=self._timeout) as response:  # noqa: S310
             return json.loads(response.read() or b"null")
 
     def info(self) -> dict[str, Any]:

@@ -197,6 +197,8 @@ class Arm:
             raise another_operation(ref.id, active["id"])
         stored = self._build_body(ref, provider, body, existing)
         provider.validate(self.world, ref, stored, existing)
+        if provider.put_style == "sync":
+            _fail_now(fault)  # no operation to fail later: the request itself fails, nothing is written
         provider.compute(self.world, ref, stored, existing)
         internal = dict(existing["internal"]) if existing else {}
         for path in provider.write_only:
@@ -324,6 +326,8 @@ class Arm:
                 return self._lro_response(_delete_style(provider), 202, record, active, api_version)
             raise another_operation(ref.id, active["id"])
         self.check_deletable(record)
+        if provider.delete_style == "sync":
+            _fail_now(fault)
         provider.deleting(self.world, record, query or {})
         seconds = provider.delete_duration(self.world, record)
         if provider.delete_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
@@ -453,6 +457,12 @@ def canonical_id(ref: ArmRef, provider: Provider) -> str:
     for type_, name in zip(types, ref.names, strict=True):
         parts += [type_, name]
     return "/".join(parts)
+
+
+def _fail_now(fault: Fault) -> None:
+    """A fault asks a synchronous write to fail: answer with the error at once."""
+    if fault.fail:
+        raise ArmError(int(fault.fail.get("status") or 500), fault.fail["code"], fault.fail["message"])
 
 
 def _delete_style(provider: Provider) -> str:

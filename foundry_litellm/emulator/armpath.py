@@ -66,7 +66,8 @@ class ArmRef:
         if self.namespace is None or len(self.names) < 2:
             return None
         n = len(self.names) - 1
-        return ArmRef(self.subscription, self.resource_group, self.scope, self.namespace, self.types[:n], self.names[:n])
+        return ArmRef(self.subscription, self.resource_group, self.scope, self.namespace, self.types[:n],
+                      self.names[:n])
 
 
 def _ieq(a: str, b: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -64,10 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
         response = app.admin(req) if path.startswith("/_emulator") else app.handle(req)
         if response is None:  # a fault dropped the connection
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self._send(response)
 
@@ -102,10 +101,8 @@ class _HttpsServer(ThreadingHTTPServer):
         try:
             super().finish_request(tls, client_address)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 tls.close()
-            except OSError:
-                pass
 
 
 class EmulatorApp:
@@ -246,7 +243,7 @@ class EmulatorServer:
             raise
         self._httpd.app = self.app
         host, port = self._httpd.server_address[:2]
-        self.url = f"https://{host}:{port}"
+        self.url = f"https://{host.decode() if isinstance(host, bytes) else host}:{port}"
         self.app.arm.base_url = self.url
         self._thread: threading.Thread | None = None
 

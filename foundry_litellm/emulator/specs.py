@@ -82,7 +82,7 @@ class Validator:
         return None
 
     def _add_routes(self, file: Path, template: str, ops: Schema, version: str) -> None:
-        path = template.split("?")[0]
+        path = template.split("?", 1)[0]
         parts = [p for p in path.split("/") if p]
         if not parts or any(p.strip("{}") in ("resourceId", "parentResourcePath", "roleAssignmentId")
                             for p in parts if p.startswith("{")):
@@ -132,7 +132,7 @@ class Validator:
         if schema is None:
             return
         errors: list[str] = []
-        self._check(schema, route.file, body, "", errors, 0)
+        self._check(schema, route.file, body, "", errors=errors, depth=0)
         if errors:
             detail = "; ".join(errors[:_MAX_ERRORS])
             raise bad_request(
@@ -154,7 +154,7 @@ class Validator:
         return None
 
     # --- checking -----------------------------------------------------------------------------------------------
-    def _check(self, schema_at: tuple[Schema, Path] | Schema, file: Path, value: Any, path: str,
+    def _check(self, schema_at: tuple[Schema, Path] | Schema, file: Path, value: Any, path: str, *,
                errors: list[str], depth: int) -> None:
         schema = schema_at[0] if isinstance(schema_at, tuple) else schema_at
         file = schema_at[1] if isinstance(schema_at, tuple) else file
@@ -182,7 +182,7 @@ class Validator:
             errors.append(f"property '{where}' has value '{value}' outside the allowed values {enum}")
         if isinstance(value, list) and "items" in schema:
             for i, item in enumerate(value):
-                self._check(schema["items"], file, item, f"{where}[{i}]", errors, depth + 1)
+                self._check(schema["items"], file, item, f"{where}[{i}]", errors=errors, depth=depth + 1)
         if isinstance(value, dict) and (flat.properties or flat.additional is not True):
             self._check_object(flat, value, path, errors, depth)
 
@@ -194,9 +194,9 @@ class Validator:
             if key in flat.properties:
                 sub, sub_file = flat.properties[key]
                 if not sub.get("readOnly"):
-                    self._check(sub, sub_file, item, child, errors, depth + 1)
+                    self._check(sub, sub_file, item, child, errors=errors, depth=depth + 1)
             elif isinstance(flat.additional, tuple):
-                self._check(flat.additional[0], flat.additional[1], item, child, errors, depth + 1)
+                self._check(flat.additional[0], flat.additional[1], item, child, errors=errors, depth=depth + 1)
             elif flat.additional is None:
                 errors.append(f"property '{child}' is not defined in the schema")
         for key in sorted(flat.required - set(value)):

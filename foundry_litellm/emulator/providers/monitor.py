@@ -86,7 +86,8 @@ class Component(Provider):
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         workspace = body["properties"].get("WorkspaceResourceId")
-        if workspace and (world.get(workspace) is None or world.get(workspace)["type"] != WORKSPACE_TYPE):
+        record = world.get(workspace) if isinstance(workspace, str) else None
+        if workspace and (record is None or record["type"] != WORKSPACE_TYPE):
             raise bad_request("WorkspaceNotFound",
                               f"The Log Analytics workspace '{workspace}' was not found; a workspace-based "
                               "component needs an existing workspace.")

@@ -74,7 +74,7 @@ def _check_subnet_layout(vnet_name: str, space: list[Network], subnets: dict[str
                     f"of virtual network '{vnet_name}'.",
                 )
             for other, other_prefix in seen:
-                if prefix.version == other_prefix.version and prefix.overlaps(other_prefix):  # type: ignore[arg-type]
+                if prefix.version == other_prefix.version and prefix.overlaps(other_prefix):
                     raise bad_request(
                         "NetcfgSubnetRangesOverlap",
                         f"Subnet '{name}' is not valid because its IP address range overlaps with that of an "
@@ -148,7 +148,7 @@ class VirtualNetwork(_NetworkProvider):
                 world.remove(old)
 
     def render(self, world: World, record: Json) -> Json:
-        body = copy.deepcopy(record["body"])
+        body: Json = copy.deepcopy(record["body"])
         children = sorted(_children(world, record["id"]).values(), key=lambda r: r["created"])
         body["properties"]["subnets"] = [world.render(c) for c in children]
         state = body["properties"].get("provisioningState")
@@ -205,7 +205,7 @@ class Subnet(_NetworkProvider):
         body.update(_subnet_body(body["id"], ref.name, body["properties"]))
 
     def render(self, world: World, record: Json) -> Json:
-        body = copy.deepcopy(record["body"])
+        body: Json = copy.deepcopy(record["body"])
         props = body["properties"]
         for delegation in props.get("delegations") or []:
             service = delegation.setdefault("properties", {}).get("serviceName", "")
@@ -289,7 +289,7 @@ class NetworkSecurityGroup(_NetworkProvider):
         } for name, direction, prio, src, dst, access, proto in _DEFAULT_RULES]
 
     def render(self, world: World, record: Json) -> Json:
-        body = copy.deepcopy(record["body"])
+        body: Json = copy.deepcopy(record["body"])
         users = [u["id"] for u in world.users_of(record["id"]) if u["type"] == SUBNET_TYPE]
         if users:
             body["properties"]["subnets"] = [{"id": u} for u in users]

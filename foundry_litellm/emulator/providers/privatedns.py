@@ -12,7 +12,7 @@ import copy
 
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request, conflict
-from ..provider import Durations, Json, NameRule, Provider, require
+from ..provider import Durations, Json, NameRule, Provider
 from ..world import World
 
 VERSIONS = frozenset({"2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"})
@@ -43,7 +43,7 @@ class PrivateDnsZone(Provider):
                       "maxNumberOfVirtualNetworkLinksWithRegistration": 100, "internalId": ref.name})
 
     def render(self, world: World, record: Json) -> Json:
-        body = copy.deepcopy(record["body"])
+        body: Json = copy.deepcopy(record["body"])
         links = _links(world, record["id"])
         records = [r for r in world.descendants(record["id"]) if r["type"] != LINK_TYPE]
         body["properties"]["numberOfVirtualNetworkLinks"] = len(links)
@@ -73,8 +73,9 @@ class VirtualNetworkLink(Provider):
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         vnet_id = (body["properties"].get("virtualNetwork") or {}).get("id")
-        require(isinstance(vnet_id, str), "InvalidVirtualNetworkId",
-                "properties.virtualNetwork.id is required.", target="properties.virtualNetwork.id")
+        if not isinstance(vnet_id, str):
+            raise bad_request("InvalidVirtualNetworkId", "properties.virtualNetwork.id is required.",
+                              target="properties.virtualNetwork.id")
         if world.get(vnet_id) is None:
             raise bad_request("InvalidVirtualNetworkId",
                               f"The virtual network {vnet_id} referenced by the link was not found.")

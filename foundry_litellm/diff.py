@@ -64,7 +64,11 @@ def diff(desired: Any, actual: Any, *, ignore: tuple[str, ...] = (), path: str =
             changes = []
             for item in desired:
                 name = item["name"]
-                changes += diff(item, by_name.get(name.lower()), ignore=ignore, path=f"{path}[{name}]")
+                rest = {k: v for k, v in item.items() if k != "name"}  # names matched above, without case
+                match = by_name.get(name.lower())
+                where = f"{path}[{name}]"
+                changes += diff(rest, match, ignore=ignore, path=where) if match is not None else \
+                    [Change(where, None, item)]
             return changes
         if all(not isinstance(i, (dict, list)) for i in desired):
             want = sorted(str(i).lower() if _is_id(i) else repr(i) for i in desired)

@@ -94,13 +94,8 @@ class Runner:
     def _deploy_one(self, step: Step) -> StepResult:
         ctx = self.ctx
         pending = ctx.state.step(step.name).get("pending") or {}
-        if pending.get("operation") == "write":
-            self.reporter.started(step, "resuming")
-            step.apply(ctx, {}, None)  # re-attaches through the continuation token: no second PUT
-        elif pending.get("operation") == "delete":
-            actual = step.read(ctx)
-            if actual is not None:
-                step.delete(ctx, actual)
+        if pending.get("operation") in ("write", "delete"):
+            self._resume(step, pending["operation"])
         actual = self._read(step)
         desired = step.desired(ctx)
         resource_id = step.resource_id(ctx)
@@ -124,6 +119,22 @@ class Runner:
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
                               finished_at=now_iso(), error=None, pending=None)
         return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
+
+    def _resume(self, step: Step, operation: str) -> None:
+        """Re-attach to the operation a killed run left in flight, through its continuation token: no second
+        PUT is sent. If the token cannot be used, the live read that follows waits for the resource instead."""
+        self.reporter.started(step, "resuming")
+        try:
+            if operation == "write":
+                step.apply(self.ctx, {}, None)
+            else:
+                actual = step.read(self.ctx)
+                if actual is not None:
+                    step.delete(self.ctx, actual)
+        except Exception as exc:  # the token's operation is gone or failed: the read below decides
+            self.ctx.state.update_step(step.name, pending=None)
+            self.reporter.progress(step, f"could not re-attach ({azure_ops.as_tool_error(exc).message}); "
+                                         "reading the resource instead")
 
     def _replace(self, step: Step, plan: Plan, actual: Json) -> None:
         if not step.replaceable:

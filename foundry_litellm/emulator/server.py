@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from .arm import Arm, Fault, Request, Response, iso, retry_headers
 from .faults import Faults, FaultSpecError
@@ -56,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default stderr access log; the request log is the record."""
 
     def _serve(self) -> None:
-        path, _, qs = self.path.partition("?")
+        raw_path, _, qs = self.path.partition("?")
+        path = unquote(raw_path)  # the SDKs percent-encode names: "rg(1)" arrives as "rg%281%29"
         query = {k: v[-1] for k, v in parse_qs(qs, keep_blank_values=True).items()}
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -237,15 +238,31 @@ class EmulatorServer:
         self.config = config
         self.app = EmulatorApp(config)
         try:
-            self._httpd = _HttpsServer((config.host, config.port), _Handler)
+            self._httpd = self._bind(config)
         except OSError:
             self.app.close()
             raise
         self._httpd.app = self.app
         host, port = self._httpd.server_address[:2]
         self.url = f"https://{host.decode() if isinstance(host, bytes) else host}:{port}"
+        (config.data_dir / "last-port").write_text(str(port))
         self.app.arm.base_url = self.url
         self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _bind(config: EmulatorConfig) -> _HttpsServer:
+        """Bind the requested port; with port 0, prefer the port this data dir was served on last time.
+
+        Operation URLs (Azure-AsyncOperation, Location) carry the host and port, and clients keep them in
+        continuation tokens: like Azure's stable endpoint, a restarted emulator answers them where it can.
+        """
+        if config.port == 0:
+            last = config.data_dir / "last-port"
+            try:
+                return _HttpsServer((config.host, int(last.read_text())), _Handler)
+            except (OSError, ValueError):
+                pass
+        return _HttpsServer((config.host, config.port), _Handler)
 
     @property
     def ca_cert(self) -> Path:

@@ -1,0 +1,72 @@
+"""Transient faults do not fail a deploy; destroy touches only what the tool owns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from foundry_litellm.emulator import Emulator
+from tests.conftest import SUBSCRIPTION, FakeCredential
+
+from .conftest import Workspace, writes
+
+
+def _serve(workspace: Workspace, faults: dict[str, object]) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    faults_file = workspace.path / "faults.json"
+    faults_file.write_text(json.dumps(faults))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
+         "--time-scale", "0.002", "--faults", str(faults_file)],
+        env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    return proc, json.loads(line)
+
+
+def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspace) -> None:
+    faults = {"seed": 7, "rules": [
+        {"method": "*", "path": "/subscriptions/", "status": 429, "retry_after": 1, "probability": 0.04},
+        {"method": "*", "path": "/subscriptions/", "status": 503, "probability": 0.04},
+        {"method": "*", "path": "/subscriptions/", "drop_connection": True, "probability": 0.03},
+    ]}
+    proc, info = _serve(workspace, faults)
+    try:
+        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        assert result.returncode == 0, result.stderr
+        log = [json.loads(line) for line in (Path(info["data_dir"]) / "requests.jsonl").read_text().splitlines()]
+        injected = [e for e in log if "fault" in e]
+        assert len(injected) >= 5, "the faults must really have fired"
+        assert {e["fault"]["status"] for e in injected} >= {429, 503}
+        status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
+        assert {s["outcome"] for s in status["steps"]} == {"in sync"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_destroy_keeps_a_group_it_did_not_create_and_foreign_resources(workspace: Workspace) -> None:
+    with Emulator(workspace.emulator_dir, time_scale=0.002) as emu:
+        kw = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+        ResourceManagementClient(FakeCredential(), SUBSCRIPTION, **kw).resource_groups.create_or_update(
+            "rg-fl-test", {"location": "eastus2", "tags": {"owner": "someone-else"}})
+        NetworkManagementClient(FakeCredential(), SUBSCRIPTION, **kw).network_security_groups.begin_create_or_update(
+            "rg-fl-test", "their-nsg", {"location": "eastus2"}).result()
+    seen = len(workspace.requests())
+    deployed = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert deployed.returncode == 0, deployed.stderr
+    steps = {s["step"]: s["outcome"] for s in json.loads(deployed.stdout)["steps"]}
+    assert steps["resource_group"] == "unchanged"  # adopted, never re-tagged
+    assert not [e for e in writes(workspace.requests()[seen:]) if e["path"].lower().endswith("/rg-fl-test")]
+
+    destroyed = workspace.run("destroy", "--emulator", "--yes", "-o", "json")
+    assert destroyed.returncode == 0, destroyed.stderr
+    outcome = {s["step"]: s["outcome"] for s in json.loads(destroyed.stdout)["steps"]}
+    assert outcome["resource_group"] == "kept"
+    remaining = sorted(r["body"]["name"] for r in workspace.world()["resources"].values())
+    assert remaining == ["rg-fl-test", "their-nsg"]

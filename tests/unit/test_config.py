@@ -1,0 +1,71 @@
+"""Config validation: what is derived, and what is refused with the field named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from foundry_litellm import config
+from foundry_litellm.config_template import TEMPLATE
+from foundry_litellm.errors import ConfigError
+
+ENV = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000001", "OPENAI_API_KEY": "k" * 32,
+       "OPENAI_API_BASE": "https://acct.openai.azure.com/"}
+
+
+def _load(tmp_path: Path, text: str, **env: str) -> config.Config:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return config.load(path, env={**ENV, **env})
+
+
+def test_the_init_template_loads_as_is(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, TEMPLATE)
+    assert loaded.location == "eastus2" and loaded.projects == 3
+    assert str(loaded.address_space) == "10.0.0.0/20"
+    assert [str(s) for s in (loaded.subnets.agent, loaded.subnets.private_endpoint, loaded.subnets.container_apps,
+                             loaded.subnets.app_gateway)] == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24",
+                                                               "10.0.3.0/24"]
+    assert loaded.openai_api_base == "https://acct.openai.azure.com"  # trailing slash dropped
+    assert loaded.config_validation_result is True
+
+
+def test_default_address_space_follows_the_reference_by_region(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, TEMPLATE.replace('"eastus2"', '"northeurope"'))
+    assert str(loaded.address_space) == "192.168.0.0/20"
+
+
+def test_display_names_of_regions_are_normalized(tmp_path: Path) -> None:
+    assert _load(tmp_path, TEMPLATE.replace('"eastus2"', '"East US 2"')).location == "eastus2"
+
+
+def test_subscription_from_the_file_wins_over_the_environment(tmp_path: Path) -> None:
+    text = TEMPLATE.replace('# subscription_id = "00000000-0000-0000-0000-000000000000"',
+                            'subscription_id = "11111111-1111-1111-1111-111111111111"')
+    assert _load(tmp_path, text).subscription_id == "11111111-1111-1111-1111-111111111111"
+
+
+def test_missing_openai_settings_are_refused_only_when_required(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(TEMPLATE)
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        config.load(path, env={"AZURE_SUBSCRIPTION_ID": ENV["AZURE_SUBSCRIPTION_ID"]})
+    loaded = config.load(path, env={"AZURE_SUBSCRIPTION_ID": ENV["AZURE_SUBSCRIPTION_ID"]}, require_openai=False)
+    assert loaded.config_validation_result is False
+
+
+def test_missing_subscription_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(TEMPLATE)
+    with pytest.raises(ConfigError) as err:
+        config.load(path, env={"OPENAI_API_KEY": "k", "OPENAI_API_BASE": "https://a.openai.azure.com"})
+    assert err.value.field == "azure.subscription_id"
+
+
+def test_the_token_is_what_bicep_would_compute(tmp_path: Path) -> None:
+    from foundry_litellm.naming import unique_string
+
+    loaded = _load(tmp_path, TEMPLATE)
+    group_id = f"/subscriptions/{ENV['AZURE_SUBSCRIPTION_ID']}/resourceGroups/rg-foundry-litellm-dev"
+    assert loaded.token == unique_string(group_id, "eastus2")

@@ -1,0 +1,15 @@
+"""`foundry-litellm --help` imports no Azure SDK module (SDK imports are lazy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_help_imports_no_azure_module() -> None:
+    code = ("import sys\nfrom foundry_litellm.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m == 'azure' or m.startswith('azure.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich would cost more than the rest of start-up
 )
 app.add_typer(cli_emulator.app, name="emulator")
 
@@ -124,7 +125,7 @@ def deploy(
     config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
     endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
-    yes: YesOpt = False, parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+    yes: YesOpt = False, parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
     plan: Annotated[bool, typer.Option("--plan", help="Show what would change; write nothing.")] = False,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="With --plan: exit 4 when changes are pending, 0 when none.")] = False,
@@ -145,7 +146,7 @@ def status(
     config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
     endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
-    parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+    parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
 ) -> None:
     """Read every resource live and compare it with the config: in sync, drifted, missing, not deployed."""
     from . import commands
@@ -174,7 +175,7 @@ def destroy(
     config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
     endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
-    yes: YesOpt = False, parallel: ParallelOpt = 8, output: OutputOpt = OutputFormat.human,
+    yes: YesOpt = False, parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
 ) -> None:
     """Delete, in reverse order, what this tool created (resources carrying its ownership tag)."""
     from . import commands

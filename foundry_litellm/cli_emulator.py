@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from .emulator.server import DEFAULT_TIME_SCALE
+from .emulator import DEFAULT_TIME_SCALE
 
-app = typer.Typer(help="Run the local Azure Resource Manager emulator.", no_args_is_help=True)
+app = typer.Typer(help="Run the local Azure Resource Manager emulator.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 @app.command("serve")

@@ -37,7 +37,7 @@ class Options:
     cloud: str = "AzureCloud"
     subscription: str | None = None
     time_scale: float | None = None
-    parallel: int = 8
+    parallel: int = 16
     debug: bool = False
     output: str = "human"
     yes: bool = False

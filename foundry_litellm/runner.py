@@ -63,7 +63,7 @@ def plan_of(step: Step, desired: Json, actual: Json | None, resource_id: str) ->
 
 
 class Runner:
-    def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 8) -> None:
+    def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 16) -> None:
         self.steps = list(steps)
         self.by_name = {s.name: s for s in self.steps}
         self.ctx = ctx

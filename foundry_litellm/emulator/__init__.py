@@ -5,77 +5,32 @@ Use it as a context manager in tests::
     with Emulator(data_dir=tmp_path, time_scale=0.001) as emu:
         client = NetworkManagementClient(cred, sub, base_url=emu.url, connection_verify=str(emu.ca_cert))
 
-or from the command line with ``foundry-litellm emulator serve``.
+or from the command line with ``foundry-litellm emulator serve``. This module stays light (the CLI imports it
+for its defaults): the server is imported on first use.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from types import TracebackType
 from typing import Any
-
-from .admin import AdminClient
-from .server import DEFAULT_TIME_SCALE, EmulatorConfig, EmulatorServer
 
 __all__ = ["DEFAULT_TIME_SCALE", "AdminClient", "Emulator", "EmulatorConfig", "config_from_env"]
 
-STRICT_ENV = "FOUNDRY_LITELLM_EMULATOR_STRICT"
-SPECS_ENV = "FOUNDRY_LITELLM_EMULATOR_SPECS"
+# One emulated second per 500 real ones: a whole deployment (about 30 Azure minutes on its critical path)
+# runs in a few seconds, which keeps tests and the embedded target quick.
+DEFAULT_TIME_SCALE = 0.002
 
 
-def config_from_env(data_dir: Path, **overrides: Any) -> EmulatorConfig:
-    """A configuration whose strictness and specs directory default to the environment."""
-    strict = overrides.pop("strict", None)
-    if strict is None:
-        strict = os.environ.get(STRICT_ENV, "").lower() in ("1", "true", "yes")
-    specs = overrides.pop("specs_dir", None) or os.environ.get(SPECS_ENV) or None
-    if strict and not specs:
-        raise ValueError(f"strict mode needs the Azure specs directory ({SPECS_ENV} or --specs)")
-    if strict and not Path(specs).is_dir():  # type: ignore[arg-type]
-        raise ValueError(f"the Azure specs directory {specs} does not exist")
-    return EmulatorConfig(data_dir=Path(data_dir), strict=bool(strict), specs_dir=Path(specs) if specs else None,
-                          **overrides)
+def __getattr__(name: str) -> Any:
+    if name in ("Emulator", "config_from_env"):
+        from . import embedded
 
+        return getattr(embedded, name)
+    if name == "EmulatorConfig":
+        from .server import EmulatorConfig
 
-class Emulator:
-    """Start an emulator in this process; ``url`` and ``ca_cert`` are what the SDK clients need."""
+        return EmulatorConfig
+    if name == "AdminClient":
+        from .admin import AdminClient
 
-    def __init__(self, data_dir: Path | str, **options: Any) -> None:
-        self.config = config_from_env(Path(data_dir), **options)
-        self._server: EmulatorServer | None = None
-
-    def start(self) -> Emulator:
-        self._server = EmulatorServer(self.config)
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the emulator is not running"
-        return self._server.url
-
-    @property
-    def ca_cert(self) -> Path:
-        assert self._server is not None, "the emulator is not running"
-        return self._server.ca_cert
-
-    @property
-    def data_dir(self) -> Path:
-        return self.config.data_dir
-
-    @property
-    def admin(self) -> AdminClient:
-        return AdminClient(self.url, self.ca_cert)
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+        return AdminClient
+    raise AttributeError(name)

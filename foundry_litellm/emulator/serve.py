@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from . import config_from_env
+from .embedded import config_from_env
 from .faults import parse_rules
 from .server import EmulatorServer
 

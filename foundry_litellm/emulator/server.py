@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from . import DEFAULT_TIME_SCALE
 from .arm import Arm, Fault, Request, Response, iso, retry_headers
 from .faults import Faults, FaultSpecError
 from .providers import registry
@@ -25,10 +26,6 @@ from .tls import load_or_create_ca, server_context
 from .world import World
 
 logger = logging.getLogger(__name__)
-
-# One emulated second per 500 real ones: a whole deployment (about 30 Azure minutes on its critical path)
-# runs in a few seconds, which keeps tests and the embedded target quick.
-DEFAULT_TIME_SCALE = 0.002
 
 
 @dataclass

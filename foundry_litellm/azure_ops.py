@@ -52,6 +52,17 @@ def raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
     return body if isinstance(body, dict) else None
 
 
+def get_or_none(get: Callable[..., Any], *args: Any) -> Json | None:
+    """A GET as raw JSON; None when the resource does not exist."""
+    try:
+        result: Json | None = get(*args, cls=raw)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    return result
+
+
 def body_bytes(body: Json) -> bytes:
     """Send exactly this JSON: msrest-style models would drop keys they do not know."""
     return json.dumps(body).encode()

@@ -176,13 +176,16 @@ def destroy(
     endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
     yes: YesOpt = False, parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
+    no_purge: Annotated[bool, typer.Option("--no-purge", envvar="FOUNDRY_LITELLM_NO_PURGE",
+                                           help="Keep Key Vaults and Foundry accounts soft-deleted "
+                                                "(recoverable) instead of purging them.")] = False,
 ) -> None:
     """Delete, in reverse order, what this tool created (resources carrying its ownership tag)."""
     from . import commands
 
     opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
                     ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
-                    yes=yes, parallel=parallel, output=output)
+                    yes=yes, parallel=parallel, output=output, purge=not no_purge)
     commands.destroy(opts, confirm=_confirm)
 
 

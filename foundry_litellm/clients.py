@@ -47,7 +47,12 @@ class Target:
     verify: str | bool = True
     emulator: bool = False  # no Azure login: any bearer token is accepted
     authority: str | None = None
-    polling_interval: float = 5.0
+    time_scale: float = 1.0  # an emulator's time scale; Azure's is 1
+
+    @property
+    def polling_interval(self) -> float:
+        """Seconds between LRO polls when Azure sends no Retry-After (the SDK's default is 30)."""
+        return max(0.01, 5.0 * self.time_scale)
 
     @classmethod
     def cloud(cls, name: str) -> Target:
@@ -55,9 +60,9 @@ class Target:
         return cls(base_url=base, credential_scope=f"{base}/.default", authority=authority)
 
     @classmethod
-    def endpoint(cls, url: str, ca_cert: str | None, *, emulator: bool, polling_interval: float) -> Target:
+    def endpoint(cls, url: str, ca_cert: str | None, *, emulator: bool, time_scale: float = 1.0) -> Target:
         return cls(base_url=url.rstrip("/"), credential_scope="https://management.azure.com/.default",
-                   verify=ca_cert or True, emulator=emulator, polling_interval=polling_interval)
+                   verify=ca_cert or True, emulator=emulator, time_scale=time_scale)
 
 
 class _StaticCredential:

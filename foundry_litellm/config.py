@@ -87,12 +87,48 @@ class FoundrySection(_Section):
     projects: Annotated[int, Field(ge=1, le=10)] = 3
 
 
+class KeyVaultSection(_Section):
+    sku: Literal["standard", "premium"] = "standard"
+    soft_delete_retention_days: Annotated[int, Field(ge=7, le=90)] = 90
+    purge_protection: bool = False
+
+
+# PostgreSQL major versions Azure offers for flexible servers (the 2025-08-01 spec's ServerVersion enum).
+POSTGRES_VERSIONS = ("13", "14", "15", "16", "17", "18")
+
+
+class PostgresSection(_Section):
+    version: Literal["13", "14", "15", "16", "17", "18"] = "16"
+    sku: str = "Standard_B1ms"
+    tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    storage_gb: Annotated[int, Field(ge=32, le=32768)] = 32
+    admin_login: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "litellmadmin"
+    entra_auth: bool = False
+    threat_protection: bool = False
+
+    @field_validator("admin_login")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # Azure refuses these administrator names (Learn: "Create an Azure Database for PostgreSQL").
+        if value in {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"} \
+                or value.startswith("pg_"):
+            raise ValueError(f"'{value}' is reserved by Azure")
+        return value
+
+
+class SearchSection(_Section):
+    sku: Literal["basic", "standard", "standard2", "standard3"] = "basic"
+
+
 class ConfigFile(_Section):
     environment: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")] = "dev"
     azure: AzureSection
     network: NetworkSection = Field(default_factory=NetworkSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
     foundry: FoundrySection = Field(default_factory=FoundrySection)
+    key_vault: KeyVaultSection = Field(default_factory=KeyVaultSection)
+    postgres: PostgresSection = Field(default_factory=PostgresSection)
+    search: SearchSection = Field(default_factory=SearchSection)
 
     @model_validator(mode="before")
     @classmethod
@@ -136,6 +172,9 @@ class Config:
     openai_api_base: str | None
     openai_resource_id: str | None
     openai_key_present: bool
+    key_vault: KeyVaultSection
+    postgres: PostgresSection
+    search: SearchSection
 
     @property
     def token(self) -> str:
@@ -232,7 +271,8 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         resource_group=parsed.azure.resource_group, location=parsed.azure.location, tags=dict(parsed.azure.tags),
         address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
         projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
-        openai_key_present=key_present,
+        openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
+        search=parsed.search,
     )
     _check_names(config)
     return config

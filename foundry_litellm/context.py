@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import azure_ops
+from .secrets import SecretValues
 from .state import State, now_iso
 from .step import ENV_TAG, OWNER_TAG, OWNER_VALUE
 
@@ -32,13 +33,17 @@ class Progress(Protocol):
 
 class RunContext:
     def __init__(self, config: Config, names: Names, clients: Clients, state: State, progress: Progress, *,
-                 poll_interval: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 time_scale: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 secrets: SecretValues | None = None, purge: bool = True) -> None:
         self.config = config
+        self.secrets = secrets or SecretValues()
+        self.purge = purge  # destroy: purge soft-deleted vaults and accounts (--no-purge keeps them)
         self.names = names
         self.clients = clients
         self.state = state
         self.progress = progress
-        self.poll_interval = poll_interval
+        self.time_scale = time_scale  # 1 against Azure; the emulator's scale against it
+        self.poll_interval = max(0.01, 5.0 * time_scale)
         self.sleep = sleep
         self._outputs: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
@@ -89,6 +94,10 @@ class RunContext:
         with self._lock:
             return {k: dict(v) for k, v in self._outputs.items()}
 
+    def backoff(self, seconds: float) -> None:
+        """Wait before a retry: Azure-time seconds, scaled down against a time-scaled emulator."""
+        self.sleep(seconds * self.time_scale)
+
     # --- long-running operations ----------------------------------------------------------------------------
     def run(self, step: Step, kind: str, start: Callable[..., Any], *, timeout: float,
             missing_ok: bool = False) -> Json | None:
@@ -109,7 +118,7 @@ class RunContext:
         else:
             try:
                 result = azure_ops.retry_conflicts(
-                    start, deadline=deadline, sleep=self.sleep,
+                    start, deadline=deadline, sleep=self.backoff,
                     on_wait=lambda message: self.progress.progress(step, message))
             except Exception as exc:
                 if missing_ok and azure_ops.is_not_found(exc):

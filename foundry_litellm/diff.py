@@ -29,13 +29,19 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_REGION_KEYS = frozenset({"location", "locationName"})
+
+
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and value.lower().startswith("/subscriptions/")
 
 
-def _same_scalar(desired: Any, actual: Any) -> bool:
+def _same_scalar(desired: Any, actual: Any, path: str) -> bool:
     if _is_id(desired) and isinstance(actual, str):
         return bool(desired.lower() == actual.lower())
+    if path.rsplit(".", 1)[-1] in _REGION_KEYS and isinstance(desired, str) and isinstance(actual, str):
+        # Some providers answer with the display name ("East US 2" from Cosmos DB) for "eastus2".
+        return desired.replace(" ", "").lower() == actual.replace(" ", "").lower()
     if isinstance(desired, bool) or isinstance(actual, bool):
         return desired is actual
     return bool(desired == actual)
@@ -80,7 +86,7 @@ def diff(desired: Any, actual: Any, *, ignore: tuple[str, ...] = (), path: str =
         for i, (d, a) in enumerate(zip(desired, actual, strict=True)):
             changes += diff(d, a, ignore=ignore, path=f"{path}[{i}]")
         return changes
-    return [] if _same_scalar(desired, actual) else [Change(path, actual, desired)]
+    return [] if _same_scalar(desired, actual, path) else [Change(path, actual, desired)]
 
 
 def merge(actual: Json, desired: Json, preserve: tuple[str, ...]) -> Json:

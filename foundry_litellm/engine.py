@@ -7,6 +7,7 @@ reached.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from .errors import ConfigError, ToolError
 from .names import Names
 from .output import LiveReporter, PlainReporter
 from .runner import Runner, StepResult
+from .secrets import SecretValues
 from .state import DEFAULT_DIR, State, StateStore
 
 TargetKind = Literal["azure", "endpoint", "emulator"]
@@ -41,6 +43,7 @@ class Options:
     debug: bool = False
     output: str = "human"
     yes: bool = False
+    purge: bool = True  # destroy: purge soft-deleted vaults and accounts
 
     @property
     def target_kind(self) -> TargetKind:
@@ -83,8 +86,15 @@ class Session:
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
+            secret_values = SecretValues()
+            key = os.environ.get("OPENAI_API_KEY", "").strip()
+            if key:
+                secret_values.put("openai-api-key", key)
             self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, self.reporter,
-                                  poll_interval=target.polling_interval)
+                                  time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge)
+            for name, entry in self.state.data["steps"].items():
+                if entry.get("outputs"):  # what earlier runs learned, until this run reads it live
+                    self.ctx.set_outputs(name, entry["outputs"])
         except BaseException:
             self._close()
             raise
@@ -122,17 +132,15 @@ class Session:
 
             scale = opts.time_scale if opts.time_scale is not None else DEFAULT_TIME_SCALE
             self._emulator = Emulator(opts.state_dir / "emulator", time_scale=scale).start()
-            return Target.endpoint(self._emulator.url, str(self._emulator.ca_cert), emulator=True,
-                                   polling_interval=max(0.01, 5.0 * scale))
+            return Target.endpoint(self._emulator.url, str(self._emulator.ca_cert), emulator=True, time_scale=scale)
         if opts.target_kind == "endpoint":
             from .emulator.admin import AdminClient, is_emulator
 
             assert opts.endpoint is not None
             if is_emulator(opts.endpoint, opts.ca_cert):
                 scale = float(AdminClient(opts.endpoint, opts.ca_cert).info().get("time_scale", 1.0))
-                return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True,
-                                       polling_interval=max(0.01, 5.0 * scale))
-            return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False, polling_interval=5.0)
+                return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True, time_scale=scale)
+            return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
         return Target.cloud(opts.cloud)
 
     def runner(self) -> Runner:

@@ -70,6 +70,29 @@ class Names:
     def identity_project(self, index: int) -> str:
         return f"id-{self.token}-project-{index}"
 
+    @property
+    def key_vault(self) -> str:
+        return f"kv-{self.token}"
+
+    @property
+    def storage(self) -> str:
+        return f"st{self.token}"
+
+    @property
+    def cosmos(self) -> str:
+        return f"cosmos-{self.token}"
+
+    @property
+    def search(self) -> str:
+        return f"srch-{self.token}"
+
+    @property
+    def postgres(self) -> str:
+        return f"psql-{self.token}"
+
+    def private_endpoint(self, target: str) -> str:
+        return f"pe-{target.replace('_', '-')}-{self.token}"
+
     def dns_zone(self, key: str) -> str:
         return DNS_ZONES[key].format(location=self.location)
 
@@ -89,4 +112,7 @@ class Names:
         ]
         names += [("managed_identity", self.identity_project(i)) for i in range(1, self.projects + 1)]
         names += [("subnet", name) for name in SUBNETS.values()]
+        names += [("key_vault", self.key_vault), ("storage_account", self.storage),
+                  ("cosmos_account", self.cosmos), ("search_service", self.search),
+                  ("postgres_server", self.postgres)]
         return names

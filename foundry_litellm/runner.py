@@ -49,10 +49,10 @@ class Reporter(Protocol):
     def finished(self, result: StepResult) -> None: ...
 
 
-def plan_of(step: Step, desired: Json, actual: Json | None, resource_id: str) -> Plan:
+def plan_of(ctx: RunContext, step: Step, desired: Json, actual: Json | None, resource_id: str) -> Plan:
     if actual is None:
         return Plan(step.name, Action.CREATE, resource_id=resource_id)
-    changes = step.changes(desired, actual)
+    changes = step.changes(ctx, desired, actual)
     if azure_ops.provisioning_state(actual) == "Failed":
         changes = [*changes, Change("properties.provisioningState", "Failed", "Succeeded")]
     if not changes:
@@ -99,7 +99,7 @@ class Runner:
         actual = self._read(step)
         desired = step.desired(ctx)
         resource_id = step.resource_id(ctx)
-        plan = plan_of(step, desired, actual, resource_id)
+        plan = plan_of(self.ctx, step, desired, actual, resource_id)
         outcome = "unchanged"
         if plan.action is not Action.NOOP:
             self.reporter.started(step, plan.action.value)
@@ -158,7 +158,7 @@ class Runner:
             if actual is not None:
                 self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
             return StepResult(step.name, step.title, "planned", action, (), resource_id, note=note)
-        plan = plan_of(step, desired, actual, resource_id)
+        plan = plan_of(self.ctx, step, desired, actual, resource_id)
         if actual is not None:
             self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
         return StepResult(step.name, step.title, "planned", plan.action, plan.changes, resource_id)
@@ -177,7 +177,7 @@ class Runner:
         except Unknown as exc:
             return StepResult(step.name, step.title, "drifted", resource_id=resource_id,
                               note=f"cannot compare: {exc} is unknown", outputs=outputs)
-        plan = plan_of(step, desired, actual, resource_id)
+        plan = plan_of(self.ctx, step, desired, actual, resource_id)
         outcome = "in sync" if plan.action is Action.NOOP else "drifted"
         return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
 

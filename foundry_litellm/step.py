@@ -74,7 +74,7 @@ class Step:
     def read(self, ctx: RunContext) -> Json | None:
         raise NotImplementedError
 
-    def changes(self, desired: Json, actual: Json) -> list[Change]:
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         return diff(desired, actual)
 
     def immutable_changes(self, changes: list[Change]) -> list[Change]:
@@ -123,15 +123,9 @@ class ArmStep(Step):
         return getattr(ctx.clients.get(self.sdk.client), self.sdk.group)
 
     def read(self, ctx: RunContext) -> Json | None:
-        try:
-            result: Json | None = getattr(self.operations(ctx), self.sdk.get)(*self.args(ctx), cls=azure_ops.raw)
-        except Exception as exc:
-            if azure_ops.is_not_found(exc):
-                return None
-            raise
-        return result
+        return azure_ops.get_or_none(getattr(self.operations(ctx), self.sdk.get), *self.args(ctx))
 
-    def changes(self, desired: Json, actual: Json) -> list[Change]:
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         return diff(desired, actual, ignore=self.ignore)
 
     def immutable_changes(self, changes: list[Change]) -> list[Change]:

@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.names import DNS_ZONES
 from foundry_litellm.step import Step
 
 from .application_insights import ApplicationInsights
+from .cosmos_account import CosmosAccount
+from .key_vault import KeyVault
+from .key_vault_secret import KeyVaultSecret
 from .log_analytics_workspace import LogAnalyticsWorkspace
 from .managed_identity import ManagedIdentity
 from .network_security_group import NetworkSecurityGroup
+from .postgres_credentials import PostgresCredentials
+from .postgres_server import PostgresDatabase, PostgresServer
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
+from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target
 from .resource_group import ResourceGroup
+from .role_assignment import KEY_VAULT_SECRETS_USER, RoleAssignment
+from .search_service import SearchService
+from .storage_account import StorageAccount
 from .subnet import Subnet
 from .virtual_network import VirtualNetwork
 
 
-def pipeline(config: Config) -> list[Step]:
-    """The ordered declaration of every step this configuration deploys."""
-    steps: list[Step] = [
-        ResourceGroup(),
-        ManagedIdentity("gateway"),
-        ManagedIdentity("foundry"),
-        *(ManagedIdentity(f"project-{i}") for i in range(1, config.projects + 1)),
+def _id(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
+    """The id of one of the deployment's resources, from its type and the ``Names`` attribute of its name."""
+    return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
+
+
+# The data tier's private endpoints: (target step, group id, DNS zones) — one shape for all.
+DATA_ENDPOINTS = (
+    Target("key_vault", "key_vault", _id("Microsoft.KeyVault/vaults", "key_vault"), "vault",
+           ("key_vault",)),
+    Target("storage", "storage_account", _id("Microsoft.Storage/storageAccounts", "storage"), "blob",
+           ("blob",)),
+    Target("cosmos", "cosmos_account", _id("Microsoft.DocumentDB/databaseAccounts", "cosmos"), "Sql",
+           ("cosmos",)),
+    Target("search", "search_service", _id("Microsoft.Search/searchServices", "search"), "searchService",
+           ("search",)),
+    Target("postgres", "postgres_server", _id("Microsoft.DBforPostgreSQL/flexibleServers", "postgres"),
+           "postgresqlServer", ("postgres",)),
+)
+
+
+def _network(config: Config) -> list[Step]:
+    return [
         NetworkSecurityGroup("default"),
         NetworkSecurityGroup("app_gateway"),
         VirtualNetwork(),
@@ -33,10 +59,40 @@ def pipeline(config: Config) -> list[Step]:
         Subnet("app_gateway"),
         *(PrivateDnsZone(key) for key in DNS_ZONES),
         *(PrivateDnsZoneLink(key) for key in DNS_ZONES),
+    ]
+
+
+def _data(config: Config) -> list[Step]:
+    vault_id = _id("Microsoft.KeyVault/vaults", "key_vault")
+    return [
+        KeyVault(),
+        *(KeyVaultSecret(s) for s in ("openai-api-key", "litellm-master-key", "litellm-salt-key",
+                                      "litellm-ui-password")),
+        PostgresCredentials(),
+        RoleAssignment("gateway-key-vault-secrets-user", scope=vault_id, role=KEY_VAULT_SECRETS_USER,
+                       principal=("managed_identity:gateway", "principal_id"), depends_on=("key_vault",)),
+        StorageAccount(),
+        CosmosAccount(),
+        SearchService(),
+        PostgresServer(),
+        PostgresDatabase(),
+        *(PrivateEndpoint(t) for t in DATA_ENDPOINTS),
+        *(PrivateDnsZoneGroup(t) for t in DATA_ENDPOINTS),
+    ]
+
+
+def pipeline(config: Config) -> list[Step]:
+    """The ordered declaration of every step this configuration deploys."""
+    return [
+        ResourceGroup(),
+        ManagedIdentity("gateway"),
+        ManagedIdentity("foundry"),
+        *(ManagedIdentity(f"project-{i}") for i in range(1, config.projects + 1)),
+        *_network(config),
         LogAnalyticsWorkspace(),
         ApplicationInsights(),
+        *_data(config),
     ]
-    return steps
 
 
 def deployment_outputs(ctx: RunContext) -> dict[str, object]:

@@ -35,4 +35,5 @@ class ManagedIdentity(ArmStep):
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         props = actual["properties"]
-        return {"id": actual["id"], "principal_id": props["principalId"], "client_id": props["clientId"]}
+        return {"id": actual["id"], "principal_id": props["principalId"], "client_id": props["clientId"],
+                "tenant_id": props["tenantId"]}

@@ -25,10 +25,10 @@ class ResourceGroup(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location}
 
-    def changes(self, desired: Json, actual: Json) -> list[Change]:
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         if not _created_by_us(actual):
             return []  # an existing group is adopted as it is: its tags are its owner's business
-        return super().changes(desired, actual)
+        return super().changes(ctx, desired, actual)
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": actual["id"], "owned": str(self.owned(ctx, actual)).lower()}

@@ -1,0 +1,98 @@
+"""The Key Vault of the gateway's secrets: RBAC, soft delete, no public access.
+
+A soft-deleted vault of the same name is recovered (createMode recover) instead of failing on the name, and
+the run says so (terraform's recover_soft_deleted_key_vaults). Destroy deletes it and purges it, unless
+--no-purge keeps it recoverable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.diff import Change
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+class KeyVault(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "key_vault"
+    title = "Key Vault"
+    depends_on = ("resource_group", "managed_identity:gateway")
+    sdk = Sdk("keyvault", "vaults", delete="delete")
+    # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse.
+    immutable = ("properties.enablePurgeProtection",)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.KeyVault/vaults", ctx.names.key_vault)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.key_vault)
+
+    def body(self, ctx: RunContext) -> Json:
+        settings = ctx.config.key_vault
+        props: Json = {
+            # The vault's tenant is the subscription's: the one a user-assigned identity reports.
+            "tenantId": ctx.output("managed_identity:gateway", "tenant_id"),
+            "sku": {"family": "A", "name": settings.sku},
+            "enableRbacAuthorization": True,
+            "enableSoftDelete": True,
+            "softDeleteRetentionInDays": settings.soft_delete_retention_days,
+            "publicNetworkAccess": "Disabled",
+            "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [],
+                            "virtualNetworkRules": []},
+            "enabledForDeployment": False,
+            "enabledForTemplateDeployment": False,
+            "enabledForDiskEncryption": False,
+        }
+        if settings.purge_protection:
+            props["enablePurgeProtection"] = True
+        return {"location": ctx.location, "properties": props}
+
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
+        changes = super().changes(ctx, desired, actual)
+        if "enablePurgeProtection" not in desired["properties"] and actual["properties"].get("enablePurgeProtection"):
+            changes.append(Change("properties.enablePurgeProtection", True, None))
+        return changes
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        if actual is None and self._soft_deleted(ctx):
+            ctx.progress.progress(self, f"recovering the soft-deleted vault {ctx.names.key_vault}")
+            recovered = {"location": desired["location"], "properties": {
+                "tenantId": desired["properties"]["tenantId"], "sku": desired["properties"]["sku"],
+                "createMode": "recover"}}
+            super().apply(ctx, recovered, None)
+            actual = self.read(ctx)
+            if actual is None or not self.changes(ctx, desired, actual):
+                return actual
+        return super().apply(ctx, desired, actual)
+
+    def _soft_deleted(self, ctx: RunContext) -> bool:
+        try:
+            self.operations(ctx).get_deleted(ctx.names.key_vault, ctx.location)
+        except Exception as exc:
+            if azure_ops.is_not_found(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        try:
+            self.operations(ctx).delete(*self.args(ctx))
+        except Exception as exc:
+            if not azure_ops.is_not_found(exc):
+                raise
+        if not ctx.purge:
+            ctx.progress.progress(self, "kept soft-deleted (--no-purge): deploy recovers it")
+            return
+        if actual["properties"].get("enablePurgeProtection"):
+            ctx.progress.progress(self, "soft-deleted; purge protection forbids a purge until retention ends")
+            return
+        purge = self.operations(ctx).begin_purge_deleted
+        ctx.run(self, "purge", lambda **kw: purge(ctx.names.key_vault, ctx.location, **kw),
+                timeout=self.delete_timeout, missing_ok=True)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": actual["id"], "name": actual["name"], "uri": actual["properties"].get("vaultUri", "")}

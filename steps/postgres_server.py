@@ -1,0 +1,94 @@
+"""PostgreSQL Flexible Server for LiteLLM: pinned version, password auth with the generated password (Entra
+auth as an option), no public network access (a private endpoint instead), Defender off unless configured;
+its database ``litellm``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.diff import Change
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .postgres_credentials import DATABASE, PASSWORD
+
+
+class PostgresServer(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "postgres_server"
+    title = "PostgreSQL server"
+    depends_on = ("resource_group", "postgres_credentials")
+    sdk = Sdk("postgres", "servers")
+    create_timeout = 60 * 60  # azurerm postgresql_flexible_server create default
+    delete_timeout = 60 * 60
+    ignore = ("properties.administratorLoginPassword",)  # write-only: Azure never returns it
+    immutable = ("properties.administratorLogin", "properties.version")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", ctx.names.postgres)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.postgres)
+
+    def body(self, ctx: RunContext) -> Json:
+        pg = ctx.config.postgres
+        return {"location": ctx.location, "sku": {"name": pg.sku, "tier": pg.tier}, "properties": {
+            "version": pg.version,
+            "administratorLogin": pg.admin_login,
+            "storage": {"storageSizeGB": pg.storage_gb},
+            "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"},
+            "highAvailability": {"mode": "Disabled"},
+            "network": {"publicNetworkAccess": "Disabled"},
+            "authConfig": {"activeDirectoryAuth": "Enabled" if pg.entra_auth else "Disabled",
+                           "passwordAuth": "Enabled"},
+        }}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        password = ctx.secrets.get(PASSWORD)
+        if actual is None and password is None:
+            # The server is new but the password's value is unknown to this run: generate a new pair.
+            from .postgres_credentials import PostgresCredentials
+
+            PostgresCredentials().apply(ctx, {"tags": ctx.tags}, None)
+            password = ctx.secrets.get(PASSWORD)
+        body = dict(desired)
+        if password is not None and (actual is None or ctx.secrets.generated_now(PASSWORD)):
+            body["properties"] = {**desired["properties"], "administratorLoginPassword": password}
+        return super().apply(ctx, body, actual)
+
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
+        changes = super().changes(ctx, desired, actual)
+        if ctx.secrets.generated_now(PASSWORD):  # the credentials were regenerated: the server must follow
+            changes.append(Change("properties.administratorLoginPassword", "(previous)", "(new, in Key Vault)"))
+        return changes
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": actual["id"], "fqdn": str(actual["properties"].get("fullyQualifiedDomainName", ""))}
+
+
+class PostgresDatabase(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "postgres_database"
+    title = "PostgreSQL database litellm"
+    depends_on = ("postgres_server",)
+    sdk = Sdk("postgres", "databases", put="begin_create")
+    tagged = False
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers/databases", ctx.names.postgres, DATABASE)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.postgres, DATABASE)
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"properties": {"charset": "UTF8", "collation": "en_US.utf8"}}
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        server = PostgresServer()
+        live = server.read(ctx)
+        return live is not None and server.owned(ctx, live)
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        """The database goes with its server."""

@@ -1,0 +1,104 @@
+"""Private endpoints: one step shape for every target (target, group id, DNS zones), plus the DNS zone group
+that writes the endpoint's A records into the private DNS zones.
+
+Endpoints and their zone groups are written inside one VNet, so they hold the VNet's lock key: Azure answers
+AnotherOperationInProgress to concurrent writes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # e.g. "key_vault"; names the steps
+    step: str  # the step that creates the target
+    resource_id: Callable[[RunContext], str]
+    group_id: str
+    zones: tuple[str, ...]  # keys of foundry_litellm.names.DNS_ZONES
+
+
+def _vnet_key(ctx: RunContext) -> frozenset[str]:
+    return frozenset({ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet).lower()})
+
+
+class PrivateEndpoint(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("network", "private_endpoints")
+    immutable = ("properties.subnet.id", "properties.privateLinkServiceConnections")
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.name = f"private_endpoint:{target.key}"
+        self.title = f"Private endpoint {target.key.replace('_', ' ')}"
+        self.depends_on = (target.step, "subnet:private_endpoint")
+        self.replaceable = True  # its subnet or target cannot change in place: delete and create
+
+    def endpoint_name(self, ctx: RunContext) -> str:
+        return ctx.names.private_endpoint(self.target.key)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.Network/privateEndpoints", self.endpoint_name(ctx))
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return _vnet_key(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, self.endpoint_name(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet,
+                                 "snet-private-endpoints")
+        return {"location": ctx.location, "properties": {
+            "subnet": {"id": subnet},
+            "privateLinkServiceConnections": [{"name": self.endpoint_name(ctx), "properties": {
+                "privateLinkServiceId": self.target.resource_id(ctx), "groupIds": [self.target.group_id]}}],
+        }}
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        connections = actual["properties"].get("privateLinkServiceConnections") or [{}]
+        state = (connections[0].get("properties") or {}).get("privateLinkServiceConnectionState") or {}
+        return {"id": actual["id"], "connection_state": str(state.get("status", ""))}
+
+
+class PrivateDnsZoneGroup(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("network", "private_dns_zone_groups")
+    tagged = False
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.name = f"private_dns_zone_group:{target.key}"
+        self.title = f"DNS zone group {target.key.replace('_', ' ')}"
+        self.depends_on = (f"private_endpoint:{target.key}",
+                           *(f"private_dns_zone_link:{zone}" for zone in target.zones))
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                               ctx.names.private_endpoint(self.target.key), "default")
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return _vnet_key(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.private_endpoint(self.target.key), "default")
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"properties": {"privateDnsZoneConfigs": [{
+            "name": zone.replace("_", "-"),
+            "properties": {"privateDnsZoneId": ctx.resource_id("Microsoft.Network/privateDnsZones",
+                                                               ctx.names.dns_zone(zone))},
+        } for zone in self.target.zones]}}
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        endpoint = PrivateEndpoint(self.target)
+        live = endpoint.read(ctx)
+        return live is not None and endpoint.owned(ctx, live)

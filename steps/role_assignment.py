@@ -1,0 +1,123 @@
+"""Role assignments, on one mechanism for every tier.
+
+Names are deterministic (uuid5 of scope, principal and role), so a re-run finds its own assignment instead
+of creating a second one (RoleAssignmentExists, azure-quickstart-templates#4205). ``principalType:
+ServicePrincipal`` lets ARM skip the directory lookup; a PrincipalNotFound right after an identity was created
+(Entra replication, azure-quickstart-templates#4945) is retried with bounded backoff. Assignments cannot be
+updated: a change is a delete and a create.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.naming import deterministic_guid
+from foundry_litellm.step import Json, Step
+
+# Built-in role definitions (Learn "Azure built-in roles").
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+COSMOS_DB_OPERATOR = "230815da-be43-4aae-9cb4-875f7bd000aa"
+SEARCH_INDEX_DATA_CONTRIBUTOR = "8ebe5a00-799e-43f5-93ac-243d3dce84a7"
+SEARCH_SERVICE_CONTRIBUTOR = "7ca78c08-252a-4471-8644-bb5ff32d4ba0"
+
+PRINCIPAL_WAIT = 10 * 60  # seconds: Entra replication is usually seconds, sometimes minutes
+
+
+class RoleAssignment(Step):
+    """See foundry_litellm/step.py."""
+
+    replaceable = True
+
+    def __init__(self, key: str, *, scope: Callable[[RunContext], str], principal: tuple[str, str], role: str,
+                 depends_on: tuple[str, ...], condition: Callable[[RunContext], str] | None = None) -> None:
+        self.name = f"role_assignment:{key}"
+        self.title = f"Role {key}"
+        self.scope = scope
+        self.principal = principal  # (step, output key) of the principal id
+        self.role = role
+        self.condition = condition
+        self.depends_on = (principal[0], *depends_on)
+
+    def _principal_id(self, ctx: RunContext) -> str:
+        return ctx.output(*self.principal)
+
+    def assignment_name(self, ctx: RunContext) -> str:
+        return deterministic_guid(self.scope(ctx), self._principal_id(ctx), self.role)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        try:
+            name = self.assignment_name(ctx)
+        except Exception:  # the principal is not known yet (plan before its identity exists)
+            name = "(known after apply)"
+        return f"{self.scope(ctx)}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+    def _ops(self, ctx: RunContext) -> Any:
+        return ctx.clients.get("authorization").role_assignments
+
+    def desired(self, ctx: RunContext) -> Json:
+        props: Json = {
+            "roleDefinitionId": f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.Authorization/"
+                                f"roleDefinitions/{self.role}",
+            "principalId": self._principal_id(ctx),
+            "principalType": "ServicePrincipal",
+        }
+        if self.condition is not None:
+            props["condition"] = self.condition(ctx)
+            props["conditionVersion"] = "2.0"
+        return {"properties": props}
+
+    def read(self, ctx: RunContext) -> Json | None:
+        try:
+            name = self.assignment_name(ctx)
+        except Exception:
+            return None
+        return azure_ops.get_or_none(self._ops(ctx).get, self.scope(ctx), name)
+
+    def immutable_changes(self, changes: list[Any]) -> list[Any]:
+        return changes  # nothing about an assignment can be updated in place
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        create = self._ops(ctx).create
+        scope, name = self.scope(ctx), self.assignment_name(ctx)
+        deadline = time.monotonic() + PRINCIPAL_WAIT
+        delay = 2.0
+        while True:
+            try:
+                result: Json | None = ctx.run(
+                    self, "write",
+                    lambda **kw: create(scope, name, azure_ops.body_bytes(desired), cls=azure_ops.raw, **kw),
+                    timeout=self.create_timeout)
+                return result
+            except Exception as exc:
+                code = azure_ops.error_code(exc)
+                if code == "RoleAssignmentExists":  # the same grant under another name: it is in place
+                    ctx.progress.progress(self, "already granted by an existing assignment")
+                    return {"id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
+                            "properties": desired["properties"]}
+                if code != "PrincipalNotFound" or time.monotonic() + delay > deadline:
+                    raise
+                ctx.progress.progress(self, f"principal not replicated yet; retrying in {delay:.0f}s")
+                ctx.backoff(delay)
+                delay = min(delay * 2, 30.0)
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        remove = self._ops(ctx).delete
+        scope, name = self.scope(ctx), actual.get("name") or self.assignment_name(ctx)
+        ctx.run(self, "delete", lambda **kw: remove(scope, name, **kw), timeout=self.delete_timeout,
+                missing_ok=True)
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        """Role assignments carry no tags: ours are the ones with our deterministic name."""
+        try:
+            return str(actual.get("name", "")).lower() == self.assignment_name(ctx)
+        except Exception:
+            return False
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": str(actual.get("id", ""))}

@@ -1,0 +1,45 @@
+"""The storage account of the Foundry agent service: no shared keys, no public blob access, TLS 1.2, no
+public network access (a private endpoint instead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+# Zone-redundant storage where the region offers it; these regions take GRS in the reference
+# (standard-dependent-resources.bicep) because ZRS is not available there.
+_GRS_REGIONS = {"southindia", "westus", "northcentralus"}
+
+
+class StorageAccount(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "storage_account"
+    title = "Storage account"
+    depends_on = ("resource_group",)
+    sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
+    immutable = ("kind",)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.Storage/storageAccounts", ctx.names.storage)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.storage)
+
+    def body(self, ctx: RunContext) -> Json:
+        sku = "Standard_GRS" if ctx.location in _GRS_REGIONS else "Standard_ZRS"
+        return {"location": ctx.location, "kind": "StorageV2", "sku": {"name": sku}, "properties": {
+            "minimumTlsVersion": "TLS1_2",
+            "allowBlobPublicAccess": False,
+            "allowSharedKeyAccess": False,
+            "supportsHttpsTrafficOnly": True,
+            "publicNetworkAccess": "Disabled",
+            "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny", "virtualNetworkRules": [],
+                            "ipRules": []},
+        }}
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        endpoints = actual["properties"].get("primaryEndpoints") or {}
+        return {"id": actual["id"], "name": actual["name"], "blob_endpoint": str(endpoints.get("blob", ""))}

@@ -103,7 +103,7 @@ class Runner:
         outcome = "unchanged"
         if plan.action is not Action.NOOP:
             self.reporter.started(step, plan.action.value)
-            ctx.state.update_step(step.name, status="in progress", resource_id=resource_id, started_at=now_iso())
+            ctx.state.update_step(step.name, status="in progress", started_at=now_iso())
             if plan.action is Action.REPLACE:
                 assert actual is not None
                 self._replace(step, plan, actual)

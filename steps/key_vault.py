@@ -38,6 +38,7 @@ class KeyVault(ArmStep):
             "tenantId": ctx.output("managed_identity:gateway", "tenant_id"),
             "sku": {"family": "A", "name": settings.sku},
             "enableRbacAuthorization": True,
+            "accessPolicies": [],  # required on create even with RBAC ("The parameter accessPolicies is not specified")
             "enableSoftDelete": True,
             "softDeleteRetentionInDays": settings.soft_delete_retention_days,
             "publicNetworkAccess": "Disabled",

@@ -85,6 +85,7 @@ class RoleAssignment(Step):
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         create = self._ops(ctx).create
         scope, name = self.scope(ctx), self.assignment_name(ctx)
+        self._forget_previous(ctx, name)
         deadline = time.monotonic() + PRINCIPAL_WAIT
         delay = 2.0
         while True:
@@ -105,6 +106,19 @@ class RoleAssignment(Step):
                 ctx.progress.progress(self, f"principal not replicated yet; retrying in {delay:.0f}s")
                 ctx.backoff(delay)
                 delay = min(delay * 2, 30.0)
+
+    def _forget_previous(self, ctx: RunContext, name: str) -> None:
+        """When the principal was re-created its name changed: remove the assignment left for the old one."""
+        previous = str(ctx.state.step(self.name).get("resource_id") or "")
+        if "/roleAssignments/" not in previous or previous.rsplit("/", 1)[-1].lower() == name:
+            return
+        scope, old = previous.rsplit("/providers/Microsoft.Authorization/roleAssignments/", 1)
+        try:
+            self._ops(ctx).delete(scope, old)
+            ctx.progress.progress(self, f"removed the assignment of the former principal ({old})")
+        except Exception as exc:
+            if not azure_ops.is_not_found(exc):
+                raise
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         remove = self._ops(ctx).delete

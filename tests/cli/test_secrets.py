@@ -1,0 +1,136 @@
+"""The data and secrets tier: generated secrets stay put, secret values never leak, vaults recover and purge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from azure.mgmt.msi import ManagedServiceIdentityClient
+
+from foundry_litellm.emulator import Emulator
+from tests.conftest import SUBSCRIPTION, FakeCredential
+
+from .conftest import Workspace, writes
+
+SECRET_PATH = "/providers/microsoft.keyvault/vaults/"
+
+
+def _secret_puts(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Secret name -> value, from the bodies the emulator logged verbatim."""
+    values = {}
+    for entry in entries:
+        if entry["method"] == "PUT" and "/secrets/" in entry["path"].lower():
+            values[entry["path"].rsplit("/", 1)[-1]] = entry["body"]["properties"]["value"]
+    return values
+
+
+def _all_secret_values(workspace: Workspace) -> set[str]:
+    values = set(_secret_puts(workspace.requests()).values())
+    for entry in workspace.requests():
+        if entry["method"] == "PUT" and "flexibleservers/" in entry["path"].lower() and "body" in entry:
+            password = entry["body"].get("properties", {}).get("administratorLoginPassword")
+            if password:
+                values.add(password)
+    values.add(workspace.env["OPENAI_API_KEY"])
+    return values
+
+
+def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None:
+    deploy = workspace.run("deploy", "--emulator", "--yes", "--debug", "-o", "json")
+    assert deploy.returncode == 0, deploy.stderr
+    written = _secret_puts(workspace.requests())
+    assert set(written) == {"openai-api-key", "litellm-master-key", "litellm-salt-key", "litellm-ui-password",
+                            "postgres-admin-password", "database-url"}
+    assert written["openai-api-key"] == workspace.env["OPENAI_API_KEY"]
+    for key in ("litellm-master-key", "litellm-salt-key"):
+        assert written[key].startswith("sk-") and len(written[key]) >= 35
+    assert written["database-url"].startswith("postgresql://litellmadmin:")
+    assert written["database-url"].endswith(".postgres.database.azure.com:5432/litellm?sslmode=require")
+
+    seen = len(workspace.requests())
+    again = workspace.run("deploy", "--emulator", "--yes", "--debug", "-o", "json")
+    assert again.returncode == 0, again.stderr
+    assert writes(workspace.requests()[seen:]) == [], "a re-deploy must never rewrite a generated secret"
+    status = workspace.run("status", "--emulator", "--debug", "-o", "json")
+    outputs = workspace.run("outputs", "-o", "json")
+
+    haystacks = {
+        "state": (workspace.state_dir / "test.json").read_text(),
+        "stdout+stderr": deploy.stdout + deploy.stderr + again.stdout + again.stderr,
+        "status": status.stdout + status.stderr,
+        "outputs": outputs.stdout + outputs.stderr,
+        "logs": "".join(p.read_text() for p in (workspace.state_dir / "logs").glob("*.log")),
+        # What GET returns: the emulator keeps values internally, as Azure does, and never renders them.
+        "emulator bodies": json.dumps([r["body"] for r in workspace.world()["resources"].values()]),
+    }
+    for value in _all_secret_values(workspace):
+        for where, text in haystacks.items():
+            assert value not in text, f"a secret value leaked into {where}"
+
+
+def test_a_changed_openai_key_updates_only_that_secret(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    seen = len(workspace.requests())
+    changed = workspace.run("deploy", "--emulator", "--yes", "-o", "json",
+                            extra_env={"OPENAI_API_KEY": "a-rotated-upstream-key-9876543210"})
+    assert changed.returncode == 0, changed.stderr
+    puts = writes(workspace.requests()[seen:])
+    assert [p["path"].rsplit("/", 1)[-1] for p in puts] == ["openai-api-key"]
+    assert puts[0]["body"]["properties"]["value"] == "a-rotated-upstream-key-9876543210"
+
+
+def test_destroy_purges_so_the_same_names_deploy_again(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    assert workspace.run("destroy", "--emulator", "--yes").returncode == 0
+    assert not workspace.world()["resources"]
+    again = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert again.returncode == 0, again.stderr
+    assert {s["outcome"] for s in json.loads(again.stdout)["steps"]} == {"created"}
+
+
+def test_destroy_no_purge_then_deploy_recovers_the_vault_and_keeps_the_salt_key(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    salt_before = _secret_puts(workspace.requests())["litellm-salt-key"]
+    kept = workspace.run("destroy", "--emulator", "--yes", "--no-purge")
+    assert kept.returncode == 0, kept.stderr
+    assert "keyvault" in json.dumps(workspace.world()["deleted"])
+
+    seen = len(workspace.requests())
+    again = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert again.returncode == 0, again.stderr
+    assert "recovering the soft-deleted vault" in again.stderr
+    vault_puts = [e for e in workspace.requests()[seen:] if e["method"] == "PUT"
+                  and e["path"].lower().endswith(f"/vaults/kv-{workspace.state()['resource_token']}")]
+    assert vault_puts[0]["body"]["properties"]["createMode"] == "recover"
+    rewritten = _secret_puts(workspace.requests()[seen:])
+    assert "litellm-salt-key" not in rewritten, "the recovered salt key must be kept"
+    assert "litellm-master-key" not in rewritten
+    assert _secret_puts(workspace.requests())["litellm-salt-key"] == salt_before
+
+
+def test_a_principal_not_found_window_is_ridden_out(workspace: Workspace) -> None:
+    """A new identity's first role assignment meets Entra's replication delay (quickstart-templates#4945)."""
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    token = workspace.state()["resource_token"]
+    with Emulator(workspace.emulator_dir) as emu:  # the identity is deleted behind the tool's back
+        msi = ManagedServiceIdentityClient(FakeCredential(), SUBSCRIPTION, base_url=emu.url,
+                                           connection_verify=str(emu.ca_cert))
+        msi.user_assigned_identities.delete("rg-fl-test", f"id-{token}-gateway")
+    seen = len(workspace.requests())
+    # At this scale the replication window (10 nominal seconds with principalType) lasts 3 s: longer than
+    # the re-deploy needs to reach the role assignment, all else being unchanged.
+    again = workspace.run("deploy", "--emulator", "--yes", "-o", "json",
+                          extra_env={"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": "0.3"})
+    assert again.returncode == 0, again.stderr
+    tries = [e for e in workspace.requests()[seen:]
+             if e["method"] == "PUT" and "/roleassignments/" in e["path"].lower()]
+    assert [t["status"] for t in tries][-1] in (200, 201)
+    refused = [t for t in tries if t["status"] == 400]
+    assert refused, "the emulator must have refused the brand-new principal at least once"
+    assert "principal not replicated yet" in again.stderr
+
+
+def test_state_file_mode_is_private(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    assert (Path(workspace.state_dir / "test.json").stat().st_mode & 0o777) == 0o600

@@ -14,11 +14,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workspace import Workspace  # noqa: E402
+from _workspace import Workspace
 
-from foundry_litellm import config as config_module  # noqa: E402
-from foundry_litellm.context import RunContext  # noqa: E402
-from foundry_litellm.names import Names  # noqa: E402
+from foundry_litellm import config as config_module
+from foundry_litellm.context import RunContext
+from foundry_litellm.names import Names
 
 SCALE = 0.01
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workspace import Workspace  # noqa: E402
+from _workspace import Workspace
 
 
 def main() -> None:

@@ -85,6 +85,10 @@ class MonitoringSection(_Section):
 
 class FoundrySection(_Section):
     projects: Annotated[int, Field(ge=1, le=10)] = 3
+    public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
+    # How long destroy waits for Azure to release the agent subnet after the account is purged: usually
+    # 15-60 minutes, occasionally much longer (foundry-samples TESTING-GUIDE, #153).
+    subnet_release_timeout_minutes: Annotated[int, Field(ge=60, le=2880)] = 90
 
 
 class KeyVaultSection(_Section):
@@ -175,6 +179,7 @@ class Config:
     key_vault: KeyVaultSection
     postgres: PostgresSection
     search: SearchSection
+    foundry: FoundrySection
 
     @property
     def token(self) -> str:
@@ -272,7 +277,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
         projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
         openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
-        search=parsed.search,
+        search=parsed.search, foundry=parsed.foundry,
     )
     _check_names(config)
     return config

@@ -128,7 +128,7 @@ class RunContext:
                 return result if isinstance(result, dict) else None
             poller = result
             self.state.update_step(step.name, pending={"operation": kind, "token": poller.continuation_token(),
-                                                       "since": now_iso()})
+                                                       "resource_id": step.resource_id(self), "since": now_iso()})
         try:
             outcome = azure_ops.wait_for(poller, timeout=max(1.0, deadline - time.monotonic()),
                                          what=f"{step.title} ({kind})")

@@ -144,7 +144,11 @@ class Session:
         return Target.cloud(opts.cloud)
 
     def runner(self) -> Runner:
-        return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel)
+        from steps import retired
+
+        recorded = set(self.state.data["steps"])
+        return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel,
+                      retired=retired(self.config, recorded))
 
 
 def failures(results: list[StepResult]) -> list[StepResult]:

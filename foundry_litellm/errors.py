@@ -32,6 +32,10 @@ class StepFailed(ToolError):
     exit_code = 1
 
 
+class Kept(ToolError):
+    """Destroy leaves this resource in place, on purpose (not ours, or held by something kept)."""
+
+
 class Refused(ToolError):
     """The user did not confirm, or confirmation was impossible (no TTY and no --yes)."""
 

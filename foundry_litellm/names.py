@@ -90,6 +90,13 @@ class Names:
     def postgres(self) -> str:
         return f"psql-{self.token}"
 
+    @property
+    def foundry_account(self) -> str:
+        return f"ai-foundry-{self.token}"
+
+    def project(self, index: int) -> str:
+        return f"ai-project-{index}"
+
     def private_endpoint(self, target: str) -> str:
         return f"pe-{target.replace('_', '-')}-{self.token}"
 
@@ -114,5 +121,6 @@ class Names:
         names += [("subnet", name) for name in SUBNETS.values()]
         names += [("key_vault", self.key_vault), ("storage_account", self.storage),
                   ("cosmos_account", self.cosmos), ("search_service", self.search),
-                  ("postgres_server", self.postgres)]
+                  ("postgres_server", self.postgres), ("cognitive_account", self.foundry_account)]
+        names += [("foundry_project", self.project(i)) for i in range(1, self.projects + 1)]
         return names

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from . import azure_ops
 from .context import RunContext, Unknown
 from .diff import Change
-from .errors import ToolError
+from .errors import Kept, ToolError
 from .state import now_iso
 from .step import Action, Plan, Step
 
@@ -63,29 +63,35 @@ def plan_of(ctx: RunContext, step: Step, desired: Json, actual: Json | None, res
 
 
 class Runner:
-    def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 16) -> None:
+    def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 16,
+                 retired: Sequence[Step] = ()) -> None:
         self.steps = list(steps)
-        self.by_name = {s.name: s for s in self.steps}
+        self.retired = list(retired)  # steps the config no longer wants (projects beyond the count)
         self.ctx = ctx
         self.reporter = reporter
         self.parallel = max(1, parallel)
+        names = {s.name for s in self.steps}
         for step in self.steps:
             for dep in step.depends_on:
-                if dep not in self.by_name:
+                if dep not in names:
                     raise ValueError(f"step {step.name} depends on unknown step {dep}")
 
     # --- the four modes ---------------------------------------------------------------------------------
     def deploy(self) -> list[StepResult]:
-        return self._execute(self._forward(), self._deploy_one, write=True)
+        removed = self._execute(self.retired, self._destroy_one, write=True, reverse=True)
+        return removed + self._execute(self.steps, self._deploy_one, write=True)
 
     def plan(self) -> list[StepResult]:
-        return self._execute(self._forward(), self._plan_one, write=False)
+        removals = self._execute(self.retired, self._plan_removal, write=False)
+        return removals + self._execute(self.steps, self._plan_one, write=False)
 
     def status(self) -> list[StepResult]:
-        return self._execute(self._forward(), self._status_one, write=False)
+        removals = self._execute(self.retired, self._plan_removal, write=False)
+        return [r for r in removals if r.action is Action.DELETE] + \
+            self._execute(self.steps, self._status_one, write=False)
 
     def destroy(self) -> list[StepResult]:
-        return self._execute(self._reverse(), self._destroy_one, write=True, reverse=True)
+        return self._execute(self.retired + self.steps, self._destroy_one, write=True, reverse=True)
 
     # --- per step ---------------------------------------------------------------------------------------------
     def _read(self, step: Step) -> Json | None:
@@ -163,6 +169,13 @@ class Runner:
             self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
         return StepResult(step.name, step.title, "planned", plan.action, plan.changes, resource_id)
 
+    def _plan_removal(self, step: Step) -> StepResult:
+        actual = step.read(self.ctx)
+        if actual is None or not step.owned(self.ctx, actual):
+            return StepResult(step.name, step.title, "absent", resource_id=step.resource_id(self.ctx))
+        return StepResult(step.name, step.title, "planned", Action.DELETE, resource_id=step.resource_id(self.ctx),
+                          note="beyond the configured count: deploy removes it")
+
     def _status_one(self, step: Step) -> StepResult:
         actual = step.read(self.ctx)
         resource_id = step.resource_id(self.ctx)
@@ -192,35 +205,41 @@ class Runner:
             return StepResult(step.name, step.title, "kept", resource_id=resource_id,
                               note="not created by foundry-litellm (no ownership tag)")
         self.reporter.started(step, "delete")
-        step.delete(ctx, actual)
+        try:
+            step.delete(ctx, actual)
+        except Kept as reason:
+            return StepResult(step.name, step.title, "kept", resource_id=resource_id, note=reason.message)
         ctx.state.drop_step(step.name)
         return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)
 
     # --- scheduling -------------------------------------------------------------------------------------------
-    def _forward(self) -> dict[str, set[str]]:
-        return {s.name: set(s.depends_on) for s in self.steps}
-
-    def _reverse(self) -> dict[str, set[str]]:
-        deps: dict[str, set[str]] = {s.name: set() for s in self.steps}
-        for step in self.steps:
-            for dep in step.depends_on:
-                deps[dep].add(step.name)
-        return deps
-
-    def _execute(self, deps: dict[str, set[str]], work: Callable[[Step], StepResult], *,
+    def _execute(self, steps: list[Step], work: Callable[[Step], StepResult], *,
                  write: bool, reverse: bool = False) -> list[StepResult]:
+        """Run ``work`` over ``steps`` in dependency order (reversed for deletion), in parallel where the
+        dependencies and lock keys allow; dependencies on steps outside ``steps`` are already satisfied."""
+        by_name = {s.name: s for s in steps}
+        deps: dict[str, set[str]] = {s.name: set() for s in steps}
+        for step in steps:
+            for dep in step.depends_on:
+                if dep in by_name:
+                    (deps[dep] if reverse else deps[step.name]).add(dep if not reverse else step.name)
         results: dict[str, StepResult] = {}
         running: dict[Future[StepResult], Step] = {}
         held: set[str] = set()
-        order = [s.name for s in (reversed(self.steps) if reverse else self.steps)]
+        order = [s.name for s in (reversed(steps) if reverse else steps)]
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step") as pool:
-            while len(results) < len(self.steps):
+            while len(results) < len(steps):
                 before = len(results)
                 for name in order:
-                    step = self.by_name[name]
+                    step = by_name[name]
                     if name in results or step in running.values() or len(running) >= self.parallel:
                         continue
                     if not deps[name] <= set(results):
+                        continue
+                    kept = [d for d in deps[name] if results[d].outcome == "kept"] if reverse else []
+                    if kept:  # what a kept resource holds stays too (a VNet whose subnet is kept)
+                        results[name] = StepResult(name, step.title, "kept", note=f"{kept[0]} is kept")
+                        self.reporter.finished(results[name])
                         continue
                     blocked = [d for d in deps[name] if results[d].outcome in ("failed", "skipped")]
                     if blocked:
@@ -245,7 +264,7 @@ class Runner:
                         held -= step.lock_keys(self.ctx)
                     results[step.name] = future.result()
                     self.reporter.finished(results[step.name])
-        return [results[s.name] for s in self.steps]
+        return [results[s.name] for s in steps]
 
     def _timed(self, step: Step, work: Callable[[Step], StepResult]) -> StepResult:
         started = time.monotonic()

@@ -11,6 +11,7 @@ from foundry_litellm.step import Step
 
 from .application_insights import ApplicationInsights
 from .cosmos_account import CosmosAccount
+from .foundry import foundry_steps, retired_project_steps
 from .key_vault import KeyVault
 from .key_vault_secret import KeyVaultSecret
 from .log_analytics_workspace import LogAnalyticsWorkspace
@@ -92,14 +93,24 @@ def pipeline(config: Config) -> list[Step]:
         LogAnalyticsWorkspace(),
         ApplicationInsights(),
         *_data(config),
+        *foundry_steps(config),
     ]
 
 
+def retired(config: Config, recorded: set[str]) -> list[Step]:
+    """Steps the state file records but the configuration no longer wants (projects beyond the count)."""
+    return retired_project_steps(config, recorded)
+
+
 def deployment_outputs(ctx: RunContext) -> dict[str, object]:
-    """What the deployment produced, for `outputs` and the end of `deploy`."""
+    """What the deployment produced, for `outputs` and the end of `deploy`. Never a secret."""
+    projects = [ctx.all_outputs().get(f"foundry_project:{i}", {}) for i in range(1, ctx.config.projects + 1)]
     return {
         "config_validation_result": ctx.config.config_validation_result,
         "resource_group": ctx.resource_group,
         "location": ctx.location,
         "resource_token": ctx.config.token,
+        "foundry_project_names": [p.get("name", "") for p in projects],
+        "foundry_project_endpoints": [p.get("endpoint", "") for p in projects],
+        "foundry_endpoint": ctx.all_outputs().get("foundry_account", {}).get("endpoint", ""),
     }

@@ -6,9 +6,11 @@ azurerm#3780): every subnet step holds the VNet's lock key.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from foundry_litellm.context import RunContext
+from foundry_litellm.errors import Kept, ToolError
 from foundry_litellm.names import SUBNETS
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -54,6 +56,38 @@ class Subnet(ArmStep):
             props["privateEndpointNetworkPolicies"] = "Disabled"
         return {"properties": props}
 
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        self._await_release(ctx, actual)
+        super().delete(ctx, actual)
+
+    def _await_release(self, ctx: RunContext, actual: Json) -> None:
+        """Wait until Azure releases the subnet's service association links (the Foundry agent service's
+        ``legionservicelink``, held 15-60 minutes after its account is purged, or longer: foundry-samples
+        TESTING-GUIDE, #153; a Container Apps environment's). Deleting earlier fails with
+        InUseSubnetCannotBeDeleted."""
+        timeout = ctx.config.foundry.subnet_release_timeout_minutes * 60  # Azure-time seconds
+        started = time.monotonic()
+        announced = -1
+        if _links(actual) and not ctx.purge:
+            raise Kept(f"held by {', '.join(_links(actual))} while the Foundry account stays soft-deleted "
+                       "(--no-purge); a purge, or the account's restore by deploy, releases it")
+        while _links(actual):
+            waited = (time.monotonic() - started) / ctx.time_scale  # in Azure time, also against the emulator
+            if waited > timeout:
+                raise ToolError(
+                    f"{self.title} is still held by {', '.join(_links(actual))} after {timeout // 60} minutes",
+                    hint="Azure releases it on its own, usually within an hour of the account's purge (rarely up to "
+                         "two days); run destroy again later: it resumes here")
+            if int(waited // 300) != announced:  # a line every five minutes
+                announced = int(waited // 300)
+                ctx.progress.progress(self, f"waiting for Azure to release {', '.join(_links(actual))} "
+                                            f"({int(waited // 60)} min so far, bound {timeout // 60} min)")
+            ctx.sleep(ctx.poll_interval * 6)
+            live = self.read(ctx)
+            if live is None:
+                return
+            actual = live
+
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         vnet = VirtualNetwork()
         live = vnet.read(ctx)
@@ -61,3 +95,8 @@ class Subnet(ArmStep):
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": actual["id"], "name": actual["name"]}
+
+
+def _links(subnet: Json) -> list[str]:
+    links = (subnet.get("properties") or {}).get("serviceAssociationLinks") or []
+    return [str(link.get("name") or (link.get("properties") or {}).get("link")) for link in links]

@@ -99,8 +99,9 @@ class Arm:
             return self.put(ref, provider, self._json_body(req), req.api_version or "", fault)
         if req.method == "PATCH":
             existing = self._require(ref, "write")
-            merged = merge_patch(copy.deepcopy(self.world.render(existing)), self._json_body(req))
-            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False)
+            merged = patch_resource(self.world.render(existing), self._patch_body(req, ref))
+            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False,
+                            style=provider.patch_style)
         if req.method == "DELETE":
             return self.delete(ref, provider, req.api_version or "", fault, req.query)
         raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported.")
@@ -163,6 +164,14 @@ class Arm:
             raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
         return body
 
+    def _patch_body(self, req: Request, ref: ArmRef) -> Json:
+        """A PATCH body, checked in strict mode against the spec's PATCH schema (a TagsObject for most types):
+        the merged result is not, since it holds the read-only properties of the rendered resource."""
+        body = self._json_body(req)
+        if self.validator is not None:
+            self.validator.validate("patch", ref, req.api_version or "", body)
+        return body
+
     # --- GET / list --------------------------------------------------------------------------------------
     def _get(self, ref: ArmRef, *, head: bool = False) -> Response:
         record = self._require(ref, "read")
@@ -184,7 +193,8 @@ class Arm:
 
     # --- PUT ---------------------------------------------------------------------------------------------
     def put(self, ref: ArmRef, provider: Provider, body: Json, api_version: str, fault: Fault,
-            *, validate_spec: bool = True) -> Response:
+            *, validate_spec: bool = True, style: str | None = None) -> Response:
+        style = style or provider.put_style
         self._check_scope(ref, "write")
         if provider.name_rule is not None:
             provider.name_rule.check(provider.type, ref.name)
@@ -197,7 +207,7 @@ class Arm:
             raise another_operation(ref.id, active["id"])
         stored = self._build_body(ref, provider, body, existing)
         provider.validate(self.world, ref, stored, existing)
-        if provider.put_style == "sync":
+        if style == "sync":
             _fail_now(fault)  # no operation to fail later: the request itself fails, nothing is written
         provider.compute(self.world, ref, stored, existing)
         internal = dict(existing["internal"]) if existing else {}
@@ -215,7 +225,7 @@ class Arm:
         self.world.store_record(record)
         provider.committed(self.world, ref, record, existing)
         status = 200 if existing is not None else provider.create_status
-        if provider.put_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
+        if style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
             stored.setdefault("properties", {})["provisioningState"] = "Succeeded"
             provider.completed(self.world, record, {"kind": kind})
             return Response(status, self.world.render(record))
@@ -223,7 +233,7 @@ class Arm:
         stored.setdefault("properties", {})["provisioningState"] = state
         op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy,
                                         fail=fault.fail, stall=fault.stall)
-        return self._lro_response(provider.put_style, status, record, op, api_version)
+        return self._lro_response(style, status, record, op, api_version)
 
     def _build_body(self, ref: ArmRef, provider: Provider, body: Json, existing: Json | None) -> Json:
         """The stored body: identity fields from the path, accepted top-level keys, the properties."""
@@ -308,7 +318,7 @@ class Arm:
             headers["Azure-AsyncOperation"] = self.operation_url(record, op, "operationStatuses", api_version)
         if "location" in style:
             headers["Location"] = self.operation_url(record, op, "operationResults", api_version)
-        if style == "location":
+        if style == "location" or "accepted" in style:  # "accepted": 202 with no body (PostgreSQL flexible)
             return Response(202, None, headers)
         return Response(status, self.world.render(record), headers)
 
@@ -389,8 +399,8 @@ class Arm:
         if req.method == "PATCH":
             if record is None:
                 raise group_not_found(ref.resource_group)
-            merged = merge_patch(copy.deepcopy(self.world.render(record)), self._json_body(req))
-            return self.put(ref, provider, merged, req.api_version or "", Fault(), validate_spec=False)
+            merged = patch_resource(self.world.render(record), self._patch_body(req, ref))
+            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False)
         if req.method == "DELETE":
             if record is None:
                 raise group_not_found(ref.resource_group)
@@ -434,6 +444,8 @@ class Arm:
         if op["status"] == "Failed":
             status = int(op["fail"].get("status") or 500)
             return Response(status, {"error": op["error"]})
+        if op.get("result") is not None:  # the answer of a long-running POST action (App Gateway backend health)
+            return Response(200, op["result"])
         record = self.world.get(op["resource"])
         if op["kind"] == "delete" or record is None:
             return Response(204)
@@ -475,6 +487,16 @@ def _pop_path(body: Json, dotted: str) -> Any:
     for part in parents:
         node = node.get(part) if isinstance(node, dict) else None
     return node.pop(leaf, None) if isinstance(node, dict) else None
+
+
+def patch_resource(current: Json, patch: Json) -> Json:
+    """What PATCH does to an ARM resource: a JSON merge, except that ``tags`` is replaced as a whole (ARM
+    patches at the granularity of the tags attribute, Azure/azure-powershell#12003; merging tags is what the
+    separate Tags API's ``Merge`` operation is for)."""
+    merged: Json = merge_patch(copy.deepcopy(current), patch)
+    if isinstance(patch.get("tags"), dict):
+        merged["tags"] = copy.deepcopy(patch["tags"])
+    return merged
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -43,6 +43,7 @@ class Rule:
     fired: int = 0
 
     def __post_init__(self) -> None:
+        self.method = self.method.upper()
         self._regex = re.compile(self.path)
 
     def matches(self, method: str, path: str) -> bool:
@@ -74,6 +75,31 @@ class Decision:
     stall_operation: bool = False
 
 
+# The JSON type of each field (None allowed where the default is None); a wrong type would otherwise surface
+# as an exception in the request that the rule matches, which the client sees as a dropped connection.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "method": (str,), "path": (str,), "status": (int,), "retry_after": (int, float), "error_code": (str,),
+    "message": (str,), "count": (int,), "probability": (int, float), "drop_connection": (bool,),
+    "fail_operation": (bool,), "stall_operation": (bool,), "latency_ms": (int,),
+}
+_METHODS = {"*", "GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"}
+
+
+def _check_types(i: int, raw: dict[str, Any]) -> None:
+    for key, value in raw.items():
+        optional = key in ("status", "retry_after", "error_code", "message", "count") and value is None
+        is_bool = isinstance(value, bool)
+        if not optional and (not isinstance(value, _TYPES[key]) or (is_bool and bool not in _TYPES[key])):
+            raise FaultSpecError(f"rules[{i}].{key} has the wrong type ({type(value).__name__})")
+    if str(raw.get("method", "*")).upper() not in _METHODS:
+        raise FaultSpecError(f"rules[{i}].method must be one of {sorted(_METHODS)}")
+    status = raw.get("status")
+    if status is not None and not 400 <= status <= 599:
+        raise FaultSpecError(f"rules[{i}].status must be an HTTP error status (400-599)")
+    if any(raw.get(k) is not None and raw[k] < 0 for k in ("count", "latency_ms", "retry_after")):
+        raise FaultSpecError(f"rules[{i}]: count, latency_ms and retry_after cannot be negative")
+
+
 def parse_rules(spec: Any) -> tuple[int, list[Rule]]:
     if not isinstance(spec, dict):
         raise FaultSpecError("the fault document must be a JSON object with 'seed' and 'rules'")
@@ -87,6 +113,7 @@ def parse_rules(spec: Any) -> tuple[int, list[Rule]]:
         unknown = set(raw) - _FIELDS
         if unknown:
             raise FaultSpecError(f"rules[{i}]: unknown field(s) {sorted(unknown)}")
+        _check_types(i, raw)
         try:
             rule = Rule(**raw)
         except (TypeError, re.error) as exc:

@@ -58,8 +58,11 @@ class Provider:
     api_versions: ClassVar[frozenset[str]]
     durations: ClassVar[Durations] = Durations()
     # How a PUT answers: "async" (Azure-AsyncOperation + body), "async+location", "location" (202, no body),
-    # "body" (201 with a non-terminal provisioningState; the SDK polls the resource), "sync" (done at once).
+    # "body" (201 with a non-terminal provisioningState; the SDK polls the resource), "sync" (done at once),
+    # "async+location+accepted" (202 with both headers and no body, for creates and updates alike).
     put_style: ClassVar[str] = "async"
+    # How a PATCH answers; None: like a PUT. The Network RP's UpdateTags is synchronous (virtualNetwork.json).
+    patch_style: ClassVar[str | None] = None
     # How a DELETE answers: "async", "location", "async+location" (202 + headers) or "sync" (200 at once).
     delete_style: ClassVar[str] = "location"
     # "required", "global" (must be the literal 'global'), "inherit" (child: parent's location), "none".

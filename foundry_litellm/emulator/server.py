@@ -20,7 +20,7 @@ from .arm import Arm, Fault, Request, Response, iso, retry_headers
 from .faults import Faults, FaultSpecError
 from .providers import registry
 from .requestlog import WRITE_METHODS, RequestLog, body_for_log
-from .specs import Validator
+from .specs import shared_validator
 from .store import Store
 from .tls import load_or_create_ca, server_context
 from .world import World
@@ -56,8 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path, _, qs = self.path.partition("?")
         path = unquote(raw_path)  # the SDKs percent-encode names: "rg(1)" arrives as "rg%281%29"
         query = {k: v[-1] for k, v in parse_qs(qs, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
         app = self.server.app
         response = app.admin(req) if path.startswith("/_emulator") else app.handle(req)
@@ -67,6 +66,22 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._send(response)
+
+    def _read_body(self) -> bytes:
+        """The request body, sent with Content-Length or chunked (an SDK body from a stream of unknown size).
+        A chunked body left unread would be taken for the next request on the connection."""
+        if "chunked" not in (self.headers.get("Transfer-Encoding") or "").lower():
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+        chunks: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537).strip():  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(65537)  # the CRLF after each chunk
 
     def _send(self, response: Response) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
@@ -88,6 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _HttpsServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default listen backlog of 5 drops the SYNs of a burst of clients: each retries a second later.
+    request_queue_size = 128
     app: EmulatorApp
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -115,7 +132,7 @@ class EmulatorApp:
         self.log = RequestLog(config.data_dir / "requests.jsonl")
         ca, self.ca_cert = load_or_create_ca(config.data_dir)
         self.ssl_context = server_context(ca, config.host)
-        validator = Validator(config.specs_dir) if config.strict and config.specs_dir else None
+        validator = shared_validator(config.specs_dir) if config.strict and config.specs_dir else None
         self.arm = Arm(self.world, base_url="", validator=validator)
 
     def close(self) -> None:
@@ -204,7 +221,10 @@ class EmulatorApp:
             if req.method == "GET" and route == "/operations":
                 return Response(200, list(self.world.operations.values()))
         if req.method == "GET" and route == "/requests":
-            return Response(200, self.log.since(int(req.query.get("since", "0"))))
+            since = req.query.get("since", "0")
+            if not since.isdigit():
+                return Response(400, {"error": {"code": "InvalidSince", "message": "since must be a sequence number"}})
+            return Response(200, self.log.since(int(since)))
         if route == "/faults":
             return self._faults(req)
         return Response(404, {"error": {"code": "NotFound", "message": f"No admin route {req.path}"}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Workspace, writes
+from .conftest import Workspace, outcomes_of_first_deploy, writes
 
 
 def _step_count(workspace: Workspace) -> int:
@@ -16,7 +16,7 @@ def test_deploy_creates_everything_then_redeploy_sends_no_write(workspace: Works
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["outputs"]["config_validation_result"] is True
-    assert {s["outcome"] for s in report["steps"]} == {"created"}
+    assert outcomes_of_first_deploy(report) == {"created"}
     assert len(report["steps"]) == _step_count(workspace)
     seen = len(workspace.requests())
 

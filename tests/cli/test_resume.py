@@ -19,7 +19,7 @@ def _pending_tokens(workspace: Workspace) -> dict[str, str]:
         steps = json.loads(path.read_text())["steps"]
     except ValueError:
         return {}
-    return {name: s["resource_id"] for name, s in steps.items() if (s.get("pending") or {}).get("token")}
+    return {name: s["pending"]["resource_id"] for name, s in steps.items() if (s.get("pending") or {}).get("token")}
 
 
 def test_sigkill_mid_deploy_then_rerun_converges_without_a_second_put(workspace: Workspace) -> None:

@@ -40,6 +40,7 @@ DELEGATION_ACTIONS = {
 class _NetworkProvider(Provider):
     api_versions = VERSIONS
     put_style = "async"
+    patch_style = "sync"  # UpdateTags answers 200 with the resource (virtualNetwork.json and the others)
     # DELETE answers 202 with Azure-AsyncOperation and Location (azure-sdk-notes, "Other LRO shapes").
     delete_style = "async+location"
     # The Network RP reports "Updating" while it creates as well as while it updates.
@@ -98,8 +99,8 @@ def _subnet_users(world: World, subnet: Json, cascade: frozenset[str]) -> list[s
 def _in_use(subnet: Json, users: list[str]) -> ArmError:
     return bad_request(
         "InUseSubnetCannotBeDeleted",
-        f"Subnet {subnet['name']} is in use by {users[0]} and cannot be deleted. In order to delete the subnet, "
-        "delete all the resources within the subnet. See aka.ms/deletesubnet.",
+        f"Subnet {subnet['body']['name']} is in use by {users[0]} and cannot be deleted. In order to delete the "
+        "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
     )
 
 
@@ -158,7 +159,14 @@ class VirtualNetwork(_NetworkProvider):
         return body
 
 
+# Read-only in virtualNetwork.json: Azure ignores them in a request; the emulator renders the live ones.
+SUBNET_READ_ONLY = ("privateEndpoints", "ipConfigurations", "ipConfigurationProfiles", "resourceNavigationLinks",
+                    "serviceAssociationLinks", "purpose")
+
+
 def _subnet_body(subnet_id: str, name: str, props: Json) -> Json:
+    for key in SUBNET_READ_ONLY:
+        props.pop(key, None)
     props.setdefault("privateEndpointNetworkPolicies", "Disabled")
     props.setdefault("privateLinkServiceNetworkPolicies", "Enabled")
     return {"id": subnet_id, "name": name, "type": SUBNET_TYPE, "etag": f'W/"{new_guid()}"', "properties": props}
@@ -276,6 +284,8 @@ class NetworkSecurityGroup(_NetworkProvider):
         props = body["properties"]
         props["resourceGuid"] = (existing or {}).get("body", {}).get("properties", {}).get("resourceGuid") \
             or new_guid()
+        for key in ("subnets", "networkInterfaces", "flowLogs"):  # read-only: rendered from the live users
+            props.pop(key, None)
         for rule in props.setdefault("securityRules", []):
             rule["id"] = f"{body['id']}/securityRules/{rule.get('name')}"
             rule["type"] = "Microsoft.Network/networkSecurityGroups/securityRules"

@@ -1,7 +1,218 @@
-"""(filled in by the tier that needs it)"""
+"""Microsoft.DBforPostgreSQL: flexible servers, their databases and advanced threat protection settings.
+
+Sources: openapi.json (PostgreSQL 2025-08-01): every PUT and DELETE answers 202 with Azure-AsyncOperation and
+Location; ServerProperties has `state` (Ready, Provisioning, ...) and no provisioningState; version is one of
+11-18 (PostgresMajorVersion); administratorLogin is create-only. A missing admin password is refused at once:
+MissingRequiredParameter (MicrosoftLearning/mslearn-azure-ai#230); a password that fails the complexity rule
+(8-128 characters from three of upper case, lower case, digits and other characters, no three consecutive
+characters of the login; Learn quickstart and Azure/reliable-web-app-pattern-java#98) is accepted and the
+operation fails later with an opaque InternalServerError (the same issue). Server names are global:
+"Specified server name is already used." (Azure/azure-service-operator#2428, azure-cli#11633); a delegated
+subnet needs a private DNS zone named *.postgres.database.azure.com (PrivateDnsZoneNameNotValid,
+hashicorp/terraform-provider-azurerm#24549). Creation takes about 4.5 minutes (azd 4 m 3 s, Terraform 5 m 6 s).
+"""
 
 from __future__ import annotations
 
-from ..provider import Provider
+import copy
+import json
+import re
+import uuid
+from typing import TYPE_CHECKING
 
-PROVIDERS: list[Provider] = []
+from ..errors import bad_request, conflict
+from ..provider import Durations, Json, NameRule, Provider, prop
+from ..world import World
+from .data_common import iso_now, same_name_elsewhere
+from .privatelink import connections_to
+
+if TYPE_CHECKING:
+    from ..arm import Arm, Fault, Request, Response
+    from ..armpath import ArmRef
+
+VERSIONS = frozenset({
+    "2021-06-01", "2022-01-20-preview", "2022-12-01", "2023-03-01-preview", "2023-06-01-preview",
+    "2023-12-01-preview", "2024-03-01-preview", "2024-08-01", "2024-11-01-preview", "2025-01-01-preview",
+    "2025-06-01-preview", "2025-08-01", "2026-10-01",
+})
+SERVER_TYPE = "Microsoft.DBforPostgreSQL/flexibleServers"
+MINOR = {"11": "11.22", "12": "12.22", "13": "13.18", "14": "14.15", "15": "15.10", "16": "16.6", "17": "17.2",
+         "18": "18.0"}
+RESERVED_LOGINS = {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"}
+STATES = {"Succeeded": "Ready", "Creating": "Provisioning", "Updating": "Updating", "Deleting": "Dropping",
+          "Failed": "Disabled"}
+
+
+def complex_enough(password: str, login: str) -> bool:
+    classes = [any(c.isupper() for c in password), any(c.islower() for c in password),
+               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]
+    lowered = password.lower()
+    login_parts = {login.lower()[i:i + 3] for i in range(max(0, len(login) - 2))}
+    shares_login = any(part.isalnum() and part in lowered for part in login_parts)
+    return 8 <= len(password) <= 128 and sum(classes) >= 3 and not shares_login
+
+
+def _unexpected() -> Json:
+    return {"code": "InternalServerError", "status": 500,
+            "message": "An unexpected error occured while processing the request. "
+                       f"Tracking ID: '{uuid.uuid4()}'"}
+
+
+class _PostgresProvider(Provider):
+    api_versions = VERSIONS
+    put_style = "async+location+accepted"
+    delete_style = "async+location+accepted"
+    creating_state = "Creating"
+
+    def render(self, world: World, record: Json) -> Json:
+        body: Json = copy.deepcopy(record["body"])
+        body["properties"].pop("provisioningState", None)  # not part of these resources
+        return body
+
+
+class FlexibleServer(_PostgresProvider):
+    type = SERVER_TYPE
+    durations = Durations(create=270, update=60, delete=60)  # update and delete: estimates
+    global_name = True
+    name_rule = NameRule(3, 63, r"[a-z0-9]+(-[a-z0-9]+)*", "lower-case letters, digits and single hyphens, not "
+                         "starting or ending with a hyphen", code="InvalidParameterValue")
+    top_level = ("tags", "sku", "identity")
+    write_only = ("properties.administratorLoginPassword",)
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        """A weak password is accepted; the operation then fails (Azure/reliable-web-app-pattern-java#98)."""
+        from ..arm import Fault, merge_patch
+
+        if req.method not in ("PUT", "PATCH") or ref.action is not None or ref.is_collection:
+            return None
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return None
+        existing = arm.world.get(ref.key)
+        password = prop(body, "properties.administratorLoginPassword") if isinstance(body, dict) else None
+        if not isinstance(password, str) or (req.method == "PATCH" and existing is None):
+            return None
+        login = prop(existing or {}, "body.properties.administratorLogin") or \
+            prop(body, "properties.administratorLogin") or ""
+        if complex_enough(password, str(login)):
+            return None
+        failing = Fault(fail=_unexpected(), stall=fault.stall)
+        if req.method == "PUT":
+            return arm.put(ref, self, body, req.api_version or "", failing)
+        assert existing is not None
+        merged = merge_patch(copy.deepcopy(arm.world.render(existing)), body)
+        return arm.put(ref, self, merged, req.api_version or "", failing, validate_spec=False)
+
+    def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        if same_name_elsewhere(world, SERVER_TYPE, ref) is not None:
+            raise conflict("ServerNameAlreadyExists", "Specified server name is already used.")
+        props = body["properties"]
+        version = str(props.get("version") or (existing or {}).get("body", {}).get("properties", {}).get(
+            "version", "16"))
+        if version not in MINOR:
+            raise bad_request("InvalidParameterValue", f"Invalid value given for parameter 'Version'. Specify a "
+                              f"valid parameter value ({', '.join(sorted(MINOR, key=int))}).")
+        if existing is None:
+            self._validate_create(props)
+        self._validate_network(world, props)
+
+    def _validate_create(self, props: Json) -> None:
+        if (props.get("authConfig") or {}).get("passwordAuth", "Enabled") != "Enabled":
+            return
+        for field in ("administratorLogin", "administratorLoginPassword"):
+            if not props.get(field):
+                name = field[0].upper() + field[1:]
+                raise bad_request("MissingRequiredParameter", f"Parameter '{name}' must be specified. This "
+                                  "parameter cannot be NULL or empty.")
+        login = str(props["administratorLogin"])
+        if login.lower() in RESERVED_LOGINS or login.lower().startswith("pg_") or \
+                not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]{0,62}", login):
+            raise bad_request("InvalidParameterValue", f"The administrator login '{login}' is reserved or invalid: "
+                              "it cannot be azure_superuser, azure_pg_admin, admin, administrator, root, guest or "
+                              "public, and cannot start with pg_.")
+
+    def _validate_network(self, world: World, props: Json) -> None:
+        network = props.get("network") or {}
+        subnet_id = network.get("delegatedSubnetResourceId")
+        if not subnet_id:
+            return
+        subnet = world.get(subnet_id)
+        services = [(d.get("properties") or {}).get("serviceName", "").lower()
+                    for d in (subnet or {}).get("body", {}).get("properties", {}).get("delegations") or []]
+        if subnet is None or SERVER_TYPE.lower() not in services:
+            raise bad_request("SubnetNotDelegated", f"The subnet {subnet_id} does not exist or is not delegated to "
+                              f"{SERVER_TYPE}.")
+        zone = str(network.get("privateDnsZoneArmResourceId") or "")
+        if not zone.lower().endswith(".postgres.database.azure.com"):
+            raise bad_request("PrivateDnsZoneNameNotValid", f"The private DNS zone '{zone.rsplit('/', 1)[-1]}' is "
+                              "not valid: its name must end with .postgres.database.azure.com.")
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        props = body["properties"]
+        old = (existing or {}).get("body", {}).get("properties", {})
+        props.setdefault("version", old.get("version", "16"))
+        props["minorVersion"] = MINOR[str(props["version"])]
+        if old.get("administratorLogin"):
+            props["administratorLogin"] = old["administratorLogin"]  # create-only
+        props["fullyQualifiedDomainName"] = f"{ref.name}.postgres.database.azure.com"
+        props.setdefault("storage", {"storageSizeGB": 32, "autoGrow": "Disabled", "tier": "P4", "iops": 120,
+                                     "type": "Premium_LRS"})
+        delegated = bool((props.get("network") or {}).get("delegatedSubnetResourceId"))
+        network = props.setdefault("network", {})
+        network.setdefault("publicNetworkAccess", "Disabled" if delegated else "Enabled")
+        props.setdefault("authConfig", {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"})
+        props.setdefault("dataEncryption", {"type": "SystemManaged"})
+        backup = props.setdefault("backup", {})
+        backup.setdefault("backupRetentionDays", 7)
+        backup.setdefault("geoRedundantBackup", "Disabled")
+        backup["earliestRestoreDate"] = old.get("backup", {}).get("earliestRestoreDate") or iso_now(world)
+        ha = props.setdefault("highAvailability", {"mode": "Disabled"})
+        ha["state"] = "NotEnabled" if ha.get("mode", "Disabled") == "Disabled" else "Healthy"
+        props.setdefault("maintenanceWindow", {"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0,
+                                               "startMinute": 0})
+        props.setdefault("replicationRole", "Primary")
+        props["replicaCapacity"] = 5
+        props.setdefault("availabilityZone", old.get("availabilityZone", "1"))
+
+    def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        subnet_id = prop(record, "body.properties.network.delegatedSubnetResourceId")
+        if subnet_id and existing is None:  # VNet injection holds the subnet (azurerm#10546)
+            world.add_link(subnet_id, {"name": "DBforPostgreSQL-flexibleServers", "holder": record["id"],
+                                       "linked_type": SERVER_TYPE})
+
+    def render(self, world: World, record: Json) -> Json:
+        body = super().render(world, record)
+        body["properties"]["state"] = STATES.get(record["body"]["properties"].get("provisioningState", ""), "Ready")
+        body["properties"]["privateEndpointConnections"] = connections_to(world, record)
+        return body
+
+    def deleted(self, world: World, record: Json) -> None:
+        world.release_links(record["id"])
+
+
+class Database(_PostgresProvider):
+    type = f"{SERVER_TYPE}/databases"
+    durations = Durations(create=10, delete=10)  # estimates
+    location = "none"
+    lock_parent = True
+    name_rule = NameRule(1, 63, r"[a-zA-Z_][a-zA-Z0-9_$-]*", "letters, digits, '_', '$' and '-', starting with a "
+                         "letter or '_'", code="InvalidParameterValue")
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        body["properties"].setdefault("charset", "UTF8")
+        body["properties"].setdefault("collation", "en_US.utf8")
+
+
+class ThreatProtection(_PostgresProvider):
+    type = f"{SERVER_TYPE}/advancedThreatProtectionSettings"
+    durations = Durations(create=10, update=10)  # estimates
+    location = "none"
+    lock_parent = True
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        old = (existing or {}).get("body", {}).get("properties", {})
+        body["properties"]["creationTime"] = old.get("creationTime") or iso_now(world)
+
+
+PROVIDERS: list[Provider] = [FlexibleServer(), Database(), ThreatProtection()]

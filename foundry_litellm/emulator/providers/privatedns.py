@@ -55,8 +55,8 @@ class PrivateDnsZone(Provider):
     def delete_blocker(self, world: World, record: Json, *, cascade: frozenset[str], root: str) -> ArmError | None:
         links = _links(world, record["id"])
         if links and root.lower() == record["id"].lower():  # a group deletion takes the links along
-            return conflict("Conflict", f"The private DNS zone {record['name']} cannot be deleted because it has "
-                            f"{len(links)} virtual network link(s). Delete the links first.")
+            return conflict("Conflict", f"The private DNS zone {record['body']['name']} cannot be deleted because it "
+                            f"has {len(links)} virtual network link(s). Delete the links first.")
         return None
 
 

@@ -1,0 +1,112 @@
+"""Soft-deleted Foundry accounts: list, get and purge (deletedAccounts).
+
+Sources: cognitiveservices.json 2025-09-01 (DeletedAccounts_Get/List/Purge; purge is a long-running DELETE),
+GetDeletedAccount.json (the deleted account's shape); a purge must name the account's original location, another
+one is a 404 (ansible-collections/azure PR #2287); the agent subnet's link goes ~20 minutes after the purge
+(foundry-samples TESTING-GUIDE, PR #276).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ... import regions
+from ..armpath import ArmRef
+from ..errors import ArmError, not_found
+from ..provider import Durations, Json, Provider
+from ..world import World
+from .foundry_common import ACCOUNT_TYPE, ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELETE_KIND
+
+if TYPE_CHECKING:
+    from ..arm import Arm, Fault, Request, Response
+
+LINK_RELEASE_SECONDS = 20 * 60  # "wait 20 minutes for the subnet to be released" (foundry-samples TESTING-GUIDE)
+RETENTION_SECONDS = 48 * 3600  # "deleted in the last 48 hours ... purge" (the CustomDomainInUse message)
+
+
+def _entries(world: World, subscription: str) -> list[Json]:
+    return [e for e in world.soft_deleted(SOFT_DELETE_KIND).values()
+            if e["subscription"].lower() == subscription.lower()]
+
+
+def _render_deleted(entry: Json) -> Json:
+    props = copy.deepcopy(entry["properties"])
+    props["provisioningState"] = "Succeeded"
+    props["deletionDate"] = entry["deletionDate"]
+    props["scheduledPurgeDate"] = _iso_after(entry["deletionDate"], RETENTION_SECONDS)
+    return {"id": entry["id"], "name": entry["name"], "type": ACCOUNT_TYPE, "location": entry["location"],
+            **copy.deepcopy(entry["body"]), "properties": props}
+
+
+def _iso_after(stamp: str, seconds: float) -> str:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _method_not_allowed(req: Request) -> ArmError:
+    return ArmError(405, "MethodNotAllowed", f"{req.method} is not supported on this resource.")
+
+
+class DeletedAccounts(Provider):
+    """GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/deletedAccounts."""
+
+    type = f"{NAMESPACE}/deletedAccounts"
+    api_versions = ACCOUNT_VERSIONS
+    location = "none"
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        from ..arm import Response
+
+        if req.method != "GET" or not ref.is_collection:
+            raise _method_not_allowed(req)
+        return Response(200, {"value": [_render_deleted(e) for e in _entries(arm.world, ref.subscription)]})
+
+
+class DeletedAccount(Provider):
+    """GET and purge (DELETE) of .../locations/{location}/resourceGroups/{group}/deletedAccounts/{name}.
+
+    While the purge runs, a transient record stands for the deleted account so the generic layer can run the
+    long-running DELETE (faults included); when it completes the entry goes and the subnet link is released.
+    """
+
+    type = f"{NAMESPACE}/locations/resourceGroups/deletedAccounts"
+    api_versions = ACCOUNT_VERSIONS
+    location = "none"
+    top_level = ()
+    delete_style = "async+location"
+    durations = Durations(delete=30)
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        from ..arm import Response
+
+        if ref.is_collection or req.method not in ("GET", "DELETE"):
+            raise _method_not_allowed(req)
+        entry = self._find(arm.world, ref)
+        if entry is None:
+            raise not_found(f"{NAMESPACE}/deletedAccounts", ref.name, ref.names[1])
+        if req.method == "GET":
+            return Response(200, _render_deleted(entry))
+        if arm.world.get(ref.key) is None:
+            body = {"id": ref.id, "name": entry["name"], "type": self.type, "location": entry["location"],
+                    "properties": {"provisioningState": "Succeeded"}}
+            arm.world.store_record({"id": ref.id, "type": self.type, "created": arm.world.now(), "op": None,
+                                    "body": body, "internal": {"entry": entry["accountId"].lower()}})
+        return arm.delete(ref, self, req.api_version or "", fault, req.query)
+
+    def _find(self, world: World, ref: ArmRef) -> Json | None:
+        location, group, name = (n.lower() for n in ref.names)
+        for entry in _entries(world, ref.subscription):
+            if (entry["name"].lower(), str(entry["resourceGroup"]).lower()) == (name, group) \
+                    and regions.normalize(entry["location"]) == regions.normalize(location):
+                return entry
+        return None
+
+    def deleted(self, world: World, record: Json) -> None:
+        entry = world.soft_deleted(SOFT_DELETE_KIND).pop(record["internal"]["entry"], None)
+        if entry and entry.get("holder"):
+            world.release_links(entry["holder"], after=LINK_RELEASE_SECONDS)
+
+
+PROVIDERS: list[Provider] = [DeletedAccounts(), DeletedAccount()]

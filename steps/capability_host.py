@@ -1,0 +1,151 @@
+"""Capability hosts of the standard agent setup: the account's, then one per project.
+
+The account capability host must exist before a project's. For a network-injected account the platform may
+create it itself (as ``<account>@aml_aiagentservice``): the step finds and adopts it rather than creating a
+second one, which Azure refuses (the AVM pattern module failed here, avm-ptn-aiml-ai-foundry#112). Capability
+hosts cannot be updated in place (foundry-samples PR #261): a change is a replace — delete, wait, create —
+which ``--plan`` shows as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.diff import Change
+from foundry_litellm.errors import ToolError
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .foundry_account import FoundryAccount, account_lock
+from .foundry_connection import connection_name
+
+ACCOUNT_HOST = "caphost-account"
+PROJECT_HOST = "caphost-project"
+# The recovery the docs give for a faulted capability host (Azure-Samples/microsoft-foundry-baseline#58).
+RECOVERY = ("if the project's capability host faulted, delete the project; if the account's did, delete and "
+            "purge the account — then run deploy again (foundry-litellm destroy does both in the right order)")
+
+
+def _immutable(changes: list[Change]) -> list[Change]:
+    return changes  # nothing about a capability host can be updated in place
+
+
+class AccountCapabilityHost(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "capability_host:account"
+    title = "Account capability host"
+    depends_on = ("foundry_account",)
+    sdk = Sdk("cognitive", "account_capability_hosts")
+    tagged = False
+    replaceable = True
+    create_timeout = 180 * 60  # the platform's own timeout is about 2.5 h (foundry-samples#810)
+    delete_timeout = 60 * 60
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.CognitiveServices/accounts/capabilityHosts", ctx.names.foundry_account,
+                               self._name(ctx))
+
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def _name(self, ctx: RunContext) -> str:
+        return ctx.state.step(self.name).get("outputs", {}).get("name") or ACCOUNT_HOST
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account, self._name(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"properties": {"capabilityHostKind": "Agents"}}
+
+    def read(self, ctx: RunContext) -> Json | None:
+        """Ours, or the one the platform made for the network-injected account (foundry-samples PR #753)."""
+        get = self.operations(ctx).get
+        for name in (f"{ctx.names.foundry_account}@aml_aiagentservice", ACCOUNT_HOST):
+            found = azure_ops.get_or_none(get, ctx.resource_group, ctx.names.foundry_account, name)
+            if found is not None:
+                return found
+        return None
+
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
+        state = azure_ops.provisioning_state(actual)
+        if state in ("Failed", "Canceled"):
+            return [Change("properties.provisioningState", state, "Succeeded")]
+        kind = (actual.get("properties") or {}).get("capabilityHostKind")
+        return [] if str(kind).lower() == "agents" else [Change("properties.capabilityHostKind", kind, "Agents")]
+
+    def immutable_changes(self, changes: list[Change]) -> list[Change]:
+        return _immutable(changes)
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        try:
+            return super().apply(ctx, desired, actual)
+        except Exception as exc:
+            error = azure_ops.as_tool_error(exc)
+            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        account = FoundryAccount()
+        live = account.read(ctx)
+        return live is not None and account.owned(ctx, live)
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        remove = self.operations(ctx).begin_delete
+        args = (ctx.resource_group, ctx.names.foundry_account, actual["name"].rsplit("/", 1)[-1])
+        ctx.run(self, "delete", lambda **kw: remove(*args, **kw), timeout=self.delete_timeout, missing_ok=True)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": actual["id"], "name": str(actual["name"]).rsplit("/", 1)[-1]}
+
+
+class ProjectCapabilityHost(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("cognitive", "project_capability_hosts")
+    tagged = False
+    replaceable = True
+    create_timeout = 180 * 60
+    delete_timeout = 60 * 60
+
+    def __init__(self, index: int, pre_roles: tuple[str, ...]) -> None:
+        self.index = index
+        self.name = f"capability_host:project-{index}"
+        self.title = f"Project {index} capability host"
+        self.depends_on = ("capability_host:account", f"foundry_project:{index}",
+                           *(f"foundry_connection:{index}:{k}" for k in ("cosmos", "storage", "search")),
+                           *pre_roles,
+                           "private_dns_zone_group:cosmos", "private_dns_zone_group:storage",
+                           "private_dns_zone_group:search")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects/capabilityHosts",
+                               ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)
+
+    def body(self, ctx: RunContext) -> Json:
+        def name(kind: str) -> list[str]:
+            return [connection_name(ctx, kind, self.index)]
+
+        # The 2025-09-01 project capability host has no capabilityHostKind: the connections make it "Agents".
+        return {"properties": {"threadStorageConnections": name("cosmos"), "storageConnections": name("storage"),
+                               "vectorStoreConnections": name("search")}}
+
+    def immutable_changes(self, changes: list[Change]) -> list[Change]:
+        return _immutable(changes)
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        try:
+            return super().apply(ctx, desired, actual)
+        except Exception as exc:
+            error = azure_ops.as_tool_error(exc)
+            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        return AccountCapabilityHost().owned(ctx, actual)

@@ -1,0 +1,70 @@
+"""Cosmos DB data-plane role assignments: each project's identity gets the built-in Data Contributor on the
+agent service's database ``enterprise_memory`` (reference-inventory §1.10), after the capability host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.naming import deterministic_guid
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"  # Cosmos DB Built-in Data Contributor
+DATABASE = "enterprise_memory"
+
+
+class CosmosSqlRoleAssignment(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("cosmosdb", "sql_resources", get="get_sql_role_assignment",
+              put="begin_create_update_sql_role_assignment", delete="begin_delete_sql_role_assignment")
+    tagged = False
+    replaceable = True
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.name = f"cosmos_sql_role_assignment:{index}"
+        self.title = f"Project {index} Cosmos data role"
+        self.depends_on = (f"capability_host:project-{index}", "cosmos_account", f"managed_identity:project-{index}")
+
+    def _cosmos(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.DocumentDB/databaseAccounts", ctx.names.cosmos)
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        # Cosmos DB takes an exclusive lock per account for RBAC writes; concurrent ones get 412
+        # PreconditionFailed (terraform-provider-azurerm#15842).
+        return frozenset({self._cosmos(ctx).lower()})
+
+    def _principal(self, ctx: RunContext) -> str:
+        return ctx.output(f"managed_identity:project-{self.index}", "principal_id")
+
+    def _assignment(self, ctx: RunContext) -> str:
+        return deterministic_guid(self._cosmos(ctx), DATA_CONTRIBUTOR, self._principal(ctx), DATABASE)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        try:
+            name = self._assignment(ctx)
+        except Exception:
+            name = "(known after apply)"
+        return f"{self._cosmos(ctx)}/sqlRoleAssignments/{name}"
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (self._assignment(ctx), ctx.resource_group, ctx.names.cosmos)
+
+    def read(self, ctx: RunContext) -> Json | None:
+        try:
+            self._assignment(ctx)
+        except Exception:
+            return None
+        return super().read(ctx)
+
+    def body(self, ctx: RunContext) -> Json:
+        cosmos = self._cosmos(ctx)
+        return {"properties": {"roleDefinitionId": f"{cosmos}/sqlRoleDefinitions/{DATA_CONTRIBUTOR}",
+                               "scope": f"{cosmos}/dbs/{DATABASE}", "principalId": self._principal(ctx)}}
+
+    def immutable_changes(self, changes: list[Any]) -> list[Any]:
+        return changes
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        return str(actual.get("name", "")).lower() == self._assignment(ctx)

@@ -1,0 +1,87 @@
+"""The Foundry account (Cognitive Services, kind AIServices): its own identity, project management, local auth
+off, and the Agent service injected into the agent subnet.
+
+A soft-deleted account of the same name is restored (``restore: true``) instead of failing with
+FlagMustBeSetForRestore (azure-cli#18146). Destroy deletes it and purges it (by its original location) unless
+--no-purge; only the purge makes Azure release the agent subnet (foundry-samples PR #276, TESTING-GUIDE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
+
+
+def account_lock(ctx: RunContext) -> frozenset[str]:
+    """Writes under one account conflict in Azure (azure-dev#6960): they share this lock key."""
+    return frozenset({ctx.resource_id(ACCOUNT_TYPE, ctx.names.foundry_account).lower()})
+
+
+class FoundryAccount(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "foundry_account"
+    title = "Foundry account"
+    depends_on = ("resource_group", "managed_identity:foundry", "subnet:agent")
+    sdk = Sdk("cognitive", "accounts", put="begin_create")
+    create_timeout = 180 * 60  # azurerm ai_foundry create default
+    delete_timeout = 60 * 60
+    immutable = ("kind", "properties.customSubDomainName", "properties.networkInjections")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id(ACCOUNT_TYPE, ctx.names.foundry_account)
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account)
+
+    def body(self, ctx: RunContext) -> Json:
+        public = ctx.config.foundry.public_network_access
+        agent_subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-agent")
+        identity = ctx.output("managed_identity:foundry", "id")
+        return {"location": ctx.location, "kind": "AIServices", "sku": {"name": "S0"},
+                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
+                "properties": {
+                    "allowProjectManagement": True,
+                    "customSubDomainName": ctx.names.foundry_account,
+                    "disableLocalAuth": True,
+                    "publicNetworkAccess": public,
+                    "networkAcls": {"bypass": "AzureServices",
+                                    "defaultAction": "Allow" if public == "Enabled" else "Deny",
+                                    "ipRules": [], "virtualNetworkRules": []},
+                    "networkInjections": [{"scenario": "agent", "subnetArmId": agent_subnet,
+                                           "useMicrosoftManagedNetwork": False}],
+                }}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        if actual is None and self._soft_deleted(ctx):
+            ctx.progress.progress(self, f"restoring the soft-deleted account {ctx.names.foundry_account}")
+            desired = {**desired, "properties": {**desired["properties"], "restore": True}}
+        return super().apply(ctx, desired, actual)
+
+    def _soft_deleted(self, ctx: RunContext) -> bool:
+        deleted = ctx.clients.get("cognitive").deleted_accounts
+        return azure_ops.get_or_none(deleted.get, ctx.location, ctx.resource_group,
+                                     ctx.names.foundry_account) is not None
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        super().delete(ctx, actual)
+        if not ctx.purge:
+            ctx.progress.progress(self, "kept soft-deleted (--no-purge): the agent subnet stays held until a purge")
+            return
+        purge = ctx.clients.get("cognitive").deleted_accounts.begin_purge
+        location = str(actual.get("location") or ctx.location)  # a purge must name the original location
+        ctx.run(self, "purge", lambda **kw: purge(location, ctx.resource_group, ctx.names.foundry_account, **kw),
+                timeout=self.delete_timeout, missing_ok=True)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        endpoints = actual["properties"].get("endpoints") or {}
+        return {"id": actual["id"], "name": actual["name"],
+                "endpoint": str(endpoints.get("AI Foundry API") or f"https://{actual['name']}.services.ai.azure.com/")}

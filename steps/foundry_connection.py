@@ -1,0 +1,88 @@
+"""Connections of each Foundry project to its standard-agent resources: Cosmos DB, Storage and AI Search with
+Entra (AAD) auth, and Application Insights with its connection string — a credential, read from Azure when
+the connection is written and never kept in state or logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .foundry_account import account_lock
+from .foundry_project import FoundryProject
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    category: str
+    step: str  # the step of the connected resource
+    target_output: str  # output of that step that holds the connection's target
+
+
+KINDS = {
+    "cosmos": Kind("cosmos", "CosmosDB", "cosmos_account", "endpoint"),
+    "storage": Kind("storage", "AzureStorageAccount", "storage_account", "blob_endpoint"),
+    "search": Kind("search", "CognitiveSearch", "search_service", "endpoint"),
+    "app_insights": Kind("app_insights", "AppInsights", "application_insights", "id"),
+}
+
+
+def connection_name(ctx: RunContext, kind: str, index: int) -> str:
+    return f"{kind.replace('_', '-')}-{ctx.config.token}-for-{ctx.names.project(index)}"
+
+
+class ProjectConnection(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("cognitive", "project_connections", put="create", delete="delete")
+    tagged = False
+    ignore = ("properties.credentials",)  # write-only
+
+    def __init__(self, index: int, kind: str) -> None:
+        self.index = index
+        self.kind = KINDS[kind]
+        self.name = f"foundry_connection:{index}:{kind}"
+        self.title = f"Project {index} connection {kind.replace('_', ' ')}"
+        self.depends_on = (f"foundry_project:{index}", self.kind.step)
+
+    def connection(self, ctx: RunContext) -> str:
+        return connection_name(ctx, self.kind.key, self.index)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects/connections",
+                               ctx.names.foundry_account, ctx.names.project(self.index), self.connection(ctx))
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account, ctx.names.project(self.index), self.connection(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        resource_id = ctx.output(self.kind.step, "id")
+        metadata = {"ApiType": "Azure", "ResourceId": resource_id}
+        if self.kind.key != "app_insights":
+            metadata["location"] = ctx.location
+        props: Json = {"category": self.kind.category, "target": ctx.output(self.kind.step, self.kind.target_output),
+                       "authType": "ApiKey" if self.kind.key == "app_insights" else "AAD",
+                       "isSharedToAll": False, "metadata": metadata}
+        return {"properties": props}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        body = desired
+        if self.kind.key == "app_insights":
+            insights = ctx.clients.get("appinsights").components
+            component = azure_ops.get_or_none(insights.get, ctx.resource_group, ctx.names.app_insights) or {}
+            secret = str(component.get("properties", {}).get("ConnectionString", ""))
+            ctx.secrets.put("app-insights-connection-string", secret)  # registered: redacted from now on
+            body = {"properties": {**desired["properties"], "credentials": {"key": secret}}}
+        return super().apply(ctx, body, actual)
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        project = FoundryProject(self.index)
+        live = project.read(ctx)
+        return live is not None and project.owned(ctx, live)

@@ -1,0 +1,63 @@
+"""Foundry projects: ``ai-project-<i>``, each with its own user-assigned identity. Writes under the account
+are serialized (Azure answers concurrent ones with a conflict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .foundry_account import FoundryAccount, account_lock
+
+
+def workspace_guid(internal_id: str) -> str:
+    """A project's internalId (32 hex characters) as the GUID the agent service names its containers with."""
+    raw = internal_id.replace("-", "")
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"
+
+
+class FoundryProject(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("cognitive", "projects", put="begin_create")
+    create_timeout = 60 * 60
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.name = f"foundry_project:{index}"
+        self.title = f"Project {index}"
+        self.depends_on = ("foundry_account", f"managed_identity:project-{index}")
+
+    def project_name(self, ctx: RunContext) -> str:
+        return ctx.names.project(self.index)
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects", ctx.names.foundry_account,
+                               self.project_name(ctx))
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account, self.project_name(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        identity = ctx.output(f"managed_identity:project-{self.index}", "id")
+        return {"location": ctx.location,
+                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
+                "properties": {"displayName": f"AI Project {self.index}",
+                               "description": f"Foundry project {self.index} of {ctx.config.environment}"}}
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        account = FoundryAccount()
+        live = account.read(ctx)
+        return live is not None and account.owned(ctx, live) and super().owned(ctx, actual)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        props = actual["properties"]
+        name = self.project_name(ctx)
+        endpoint = (props.get("endpoints") or {}).get("AI Foundry API") or \
+            f"https://{ctx.names.foundry_account}.services.ai.azure.com/api/projects/{name}"
+        return {"id": actual["id"], "name": name, "endpoint": str(endpoint),
+                "workspace_guid": workspace_guid(str(props.get("internalId") or "0" * 32))}

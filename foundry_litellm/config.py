@@ -120,6 +120,73 @@ class PostgresSection(_Section):
         return value
 
 
+# A rolling tag can move backwards (BerriAI/litellm#16871: main-stable reverted and broke decryption).
+ROLLING_TAGS = frozenset({"latest", "main-stable", "main-latest", "main", "stable", "lts", "nightly", "dev"})
+DEFAULT_IMAGE = "ghcr.io/berriai/litellm:v1.108.7"  # the LTS line; the same release the proxy test installs
+
+
+class ModelSection(_Section):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    deployment: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$")]
+    model: str | None = None  # the upstream model name, when it differs from the deployment's
+
+
+DEFAULT_MODELS = (
+    ModelSection(name="azure-gpt-4.1-mini", deployment="gpt-4.1-mini", api_version="2025-01-01-preview"),
+    ModelSection(name="azure-gpt-5-mini", deployment="gpt-5-mini", api_version="2025-04-01-preview"),
+    ModelSection(name="azure-o3-mini", deployment="o3-mini", api_version="2025-01-01-preview"),
+)
+
+
+class GatewaySection(_Section):
+    image: str = DEFAULT_IMAGE
+    digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$")] = None
+    min_replicas: Annotated[int, Field(ge=1, le=30)] = 1
+    max_replicas: Annotated[int, Field(ge=1, le=300)] = 3
+    cpu: Literal[0.5, 1.0, 1.5, 2.0] = 1.0
+    ui_username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "admin"
+    log_prompts: bool = False
+    http_only: bool = False  # keep a plain-HTTP listener as the reference does (not recommended)
+    waf: bool = False
+    allowed_source_ips: list[str] = Field(default_factory=list)
+    request_timeout_seconds: Annotated[int, Field(ge=600, le=86400)] = 600
+    certificate_path: str | None = None  # a PFX the user provides; default: one the tool generates
+    models: list[ModelSection] = Field(default_factory=lambda: list(DEFAULT_MODELS))
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        tag = value.rsplit(":", 1)[1] if ":" in value.rsplit("/", 1)[-1] else ""
+        if not tag:
+            raise ValueError(f"'{value}' has no tag: pin a release such as {DEFAULT_IMAGE}")
+        if tag.lower() in ROLLING_TAGS:
+            raise ValueError(f"'{tag}' is a rolling tag that can change under a running deployment; pin a release "
+                             f"tag such as {DEFAULT_IMAGE.rsplit(':', 1)[1]}")
+        return value
+
+    @field_validator("allowed_source_ips")
+    @classmethod
+    def _cidrs(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"'{value}' is not an IP address or CIDR block") from exc
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GatewaySection:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas")
+        names = [m.name for m in self.models]
+        if not names:
+            raise ValueError("at least one model is needed")
+        if len(set(names)) != len(names):
+            raise ValueError("model names must be unique")
+        return self
+
+
 class SearchSection(_Section):
     sku: Literal["basic", "standard", "standard2", "standard3"] = "basic"
 
@@ -133,6 +200,7 @@ class ConfigFile(_Section):
     key_vault: KeyVaultSection = Field(default_factory=KeyVaultSection)
     postgres: PostgresSection = Field(default_factory=PostgresSection)
     search: SearchSection = Field(default_factory=SearchSection)
+    gateway: GatewaySection = Field(default_factory=GatewaySection)
 
     @model_validator(mode="before")
     @classmethod
@@ -180,6 +248,7 @@ class Config:
     postgres: PostgresSection
     search: SearchSection
     foundry: FoundrySection
+    gateway: GatewaySection
 
     @property
     def token(self) -> str:
@@ -277,7 +346,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
         projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
         openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
-        search=parsed.search, foundry=parsed.foundry,
+        search=parsed.search, foundry=parsed.foundry, gateway=parsed.gateway,
     )
     _check_names(config)
     return config

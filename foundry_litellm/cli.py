@@ -129,13 +129,17 @@ def deploy(
     plan: Annotated[bool, typer.Option("--plan", help="Show what would change; write nothing.")] = False,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="With --plan: exit 4 when changes are pending, 0 when none.")] = False,
+    rotate_master_key: Annotated[bool, typer.Option(
+        "--rotate-master-key", envvar="FOUNDRY_LITELLM_ROTATE_MASTER_KEY",
+        help="Generate a new LiteLLM master key; the gateway app and the Foundry connections follow.")] = False,
 ) -> None:
     """Create or update everything the config describes; a re-run with nothing changed writes nothing."""
     from . import commands
 
     opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
                     ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
-                    yes=yes, parallel=parallel, output=output)
+                    yes=yes, parallel=parallel, output=output,
+                    rotate=frozenset({"litellm-master-key"}) if rotate_master_key else frozenset())
     pending = commands.deploy(opts, plan=plan, confirm=_confirm)
     if plan and detailed_exitcode and pending:
         raise typer.Exit(EXIT_CHANGES)

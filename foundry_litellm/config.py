@@ -144,7 +144,7 @@ class GatewaySection(_Section):
     digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$")] = None
     min_replicas: Annotated[int, Field(ge=1, le=30)] = 1
     max_replicas: Annotated[int, Field(ge=1, le=300)] = 3
-    cpu: Literal[0.5, 1.0, 1.5, 2.0] = 1.0
+    cpu: Annotated[float, Field(ge=0.5, le=4.0, multiple_of=0.25)] = 1.0  # memory is twice this, in GiB
     ui_username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "admin"
     log_prompts: bool = False
     http_only: bool = False  # keep a plain-HTTP listener as the reference does (not recommended)

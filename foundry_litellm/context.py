@@ -34,8 +34,10 @@ class Progress(Protocol):
 class RunContext:
     def __init__(self, config: Config, names: Names, clients: Clients, state: State, progress: Progress, *,
                  time_scale: float = 1.0, sleep: Callable[[float], None] = time.sleep,
-                 secrets: SecretValues | None = None, purge: bool = True) -> None:
+                 secrets: SecretValues | None = None, purge: bool = True,
+                 rotate: frozenset[str] = frozenset()) -> None:
         self.config = config
+        self.rotate = rotate  # secrets to regenerate in this run (deploy --rotate-master-key)
         self.secrets = secrets or SecretValues()
         self.purge = purge  # destroy: purge soft-deleted vaults and accounts (--no-purge keeps them)
         self.names = names

@@ -44,6 +44,7 @@ class Options:
     output: str = "human"
     yes: bool = False
     purge: bool = True  # destroy: purge soft-deleted vaults and accounts
+    rotate: frozenset[str] = frozenset()  # deploy: secrets to regenerate
 
     @property
     def target_kind(self) -> TargetKind:
@@ -91,7 +92,8 @@ class Session:
             if key:
                 secret_values.put("openai-api-key", key)
             self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, self.reporter,
-                                  time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge)
+                                  time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge,
+                                  rotate=self.options.rotate)
             for name, entry in self.state.data["steps"].items():
                 if entry.get("outputs"):  # what earlier runs learned, until this run reads it live
                     self.ctx.set_outputs(name, entry["outputs"])

@@ -19,7 +19,7 @@ SECRET_ENV = {
     "DATABASE_URL": "database-url",
     "AZURE_API_KEY": "openai-api-key",
 }
-CONFIG_SECRET = "litellm-config"  # the rendered file, delivered as a plain app secret on a Secret volume
+CONFIG_SECRET = "litellm-config"  # noqa: S105 - a secret's name: the rendered file, delivered as a plain app secret on a Secret volume
 CONFIG_DIR = "/app/config"
 CONFIG_FILE = "config.yaml"
 PORT = 4000
@@ -55,7 +55,8 @@ def render(gateway: GatewaySection, *, with_database: bool = True) -> str:
     }
     document = {"model_list": models, "general_settings": general, "litellm_settings": settings}
     header = "# Rendered by foundry-litellm. No secret values: keys are os.environ/... references.\n"
-    return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    body: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return header + body
 
 
 def environment(gateway: GatewaySection, *, api_base: str, public_url: str) -> list[dict[str, str]]:

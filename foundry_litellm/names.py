@@ -97,6 +97,26 @@ class Names:
     def project(self, index: int) -> str:
         return f"ai-project-{index}"
 
+    @property
+    def container_apps_environment(self) -> str:
+        return f"cae-{self.token}"
+
+    @property
+    def litellm_app(self) -> str:
+        return f"ca-litellm-{self.token}"
+
+    @property
+    def public_ip(self) -> str:
+        return f"pip-{self.token}-appgw"
+
+    @property
+    def dns_label(self) -> str:
+        return f"litellm-{self.token}"
+
+    @property
+    def app_gateway(self) -> str:
+        return f"agw-{self.token}"
+
     def private_endpoint(self, target: str) -> str:
         return f"pe-{target.replace('_', '-')}-{self.token}"
 
@@ -123,4 +143,7 @@ class Names:
                   ("cosmos_account", self.cosmos), ("search_service", self.search),
                   ("postgres_server", self.postgres), ("cognitive_account", self.foundry_account)]
         names += [("foundry_project", self.project(i)) for i in range(1, self.projects + 1)]
+        names += [("container_app_environment", self.container_apps_environment),
+                  ("container_app", self.litellm_app), ("public_ip", self.public_ip),
+                  ("dns_label", self.dns_label), ("application_gateway", self.app_gateway)]
         return names

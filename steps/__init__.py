@@ -12,6 +12,7 @@ from foundry_litellm.step import Step
 from .application_insights import ApplicationInsights
 from .cosmos_account import CosmosAccount
 from .foundry import foundry_steps, retired_project_steps
+from .gateway import gateway_steps
 from .key_vault import KeyVault
 from .key_vault_secret import KeyVaultSecret
 from .log_analytics_workspace import LogAnalyticsWorkspace
@@ -94,6 +95,7 @@ def pipeline(config: Config) -> list[Step]:
         ApplicationInsights(),
         *_data(config),
         *foundry_steps(config),
+        *gateway_steps(config),
     ]
 
 
@@ -113,4 +115,18 @@ def deployment_outputs(ctx: RunContext) -> dict[str, object]:
         "foundry_project_names": [p.get("name", "") for p in projects],
         "foundry_project_endpoints": [p.get("endpoint", "") for p in projects],
         "foundry_endpoint": ctx.all_outputs().get("foundry_account", {}).get("endpoint", ""),
+        **_gateway_outputs(ctx),
+    }
+
+
+def _gateway_outputs(ctx: RunContext) -> dict[str, object]:
+    outputs = ctx.all_outputs()
+    fqdn = outputs.get("public_ip", {}).get("fqdn", "")
+    scheme = "http" if ctx.config.gateway.http_only else "https"
+    app = outputs.get("litellm_app", {}).get("fqdn", "")
+    return {
+        "litellm_url": f"{scheme}://{fqdn}/" if fqdn else "",
+        "litellm_ui_url": f"{scheme}://{fqdn}/ui/" if fqdn else "",
+        "litellm_internal_url": f"https://{app}/" if app else "",
+        "litellm_models": [m.name for m in ctx.config.gateway.models],
     }

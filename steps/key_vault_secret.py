@@ -25,10 +25,14 @@ GENERATORS: dict[str, Callable[[], str]] = {
 FROM_ENVIRONMENT = {"openai-api-key"}
 
 
-def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str]) -> Json | None:
+def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str], *,
+                 content_type: str | None = None) -> Json | None:
     """PUT one secret (synchronous on the management plane); the value goes only to Azure."""
     ops = ctx.clients.get("keyvault").secrets
-    body = {"tags": tags, "properties": {"value": value, "attributes": {"enabled": True}}}
+    props: Json = {"value": value, "attributes": {"enabled": True}}
+    if content_type:
+        props["contentType"] = content_type
+    body = {"tags": tags, "properties": props}
     put = ops.create_or_update
     args = (ctx.resource_group, ctx.names.key_vault, name)
     from foundry_litellm.azure_ops import body_bytes, raw
@@ -68,6 +72,8 @@ class KeyVaultSecret(ArmStep):
 
     def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         changes = super().changes(ctx, desired, actual)
+        if self.secret in ctx.rotate:  # asked for explicitly, never by accident
+            return [Change("properties.value", "(current)", "(new, generated)")]
         if self.secret in GENERATORS:  # generated once: never rewritten because of tags or attributes
             return []
         return changes
@@ -84,7 +90,9 @@ class KeyVaultSecret(ArmStep):
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         # The secret's URI without a version: Container Apps resolves the latest version through it.
-        return {"id": actual["id"], "uri": str(actual["properties"].get("secretUri", ""))}
+        versioned = str(actual["properties"].get("secretUriWithVersion", ""))
+        return {"id": actual["id"], "uri": str(actual["properties"].get("secretUri", "")),
+                "version": versioned.rsplit("/", 1)[-1] if versioned else ""}
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         """Secrets go with their vault (and come back with it when it is recovered)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from foundry_litellm.context import RunContext
@@ -47,5 +48,12 @@ class NetworkSecurityGroup(ArmStep):
         return (ctx.resource_group, self._nsg_name(ctx))
 
     def body(self, ctx: RunContext) -> Json:
-        rules = APP_GATEWAY_RULES if self.role == "app_gateway" else []
-        return {"location": ctx.location, "properties": {"securityRules": [dict(r) for r in rules]}}
+        rules = [copy.deepcopy(r) for r in (APP_GATEWAY_RULES if self.role == "app_gateway" else [])]
+        allowed = ctx.config.gateway.allowed_source_ips
+        for rule in rules:
+            if allowed and rule["name"] in ("AllowHttpsInbound", "AllowHttpInbound"):
+                # The IP allow-list: only these sources reach the gateway's listeners.
+                props = rule["properties"]
+                del props["sourceAddressPrefix"]
+                props["sourceAddressPrefixes"] = list(allowed)
+        return {"location": ctx.location, "properties": {"securityRules": rules}}

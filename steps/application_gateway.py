@@ -1,0 +1,118 @@
+"""Application Gateway v2 in front of LiteLLM: an HTTPS listener with the certificate from Key Vault, plain
+HTTP only redirecting to HTTPS (unless ``gateway.http_only``, the reference's setup), the LiteLLM app's FQDN
+as backend with the host name taken from it, a custom probe on ``/health/liveliness`` (the reference probed
+``/``), a request timeout long enough for LLM calls (the reference's 30 s cut reasoning models off), optional
+WAF_v2 with the OWASP managed rules. An IP allow-list is enforced by the subnet's NSG.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+PROBE_PATH = "/health/liveliness"  # answered without auth, checks nothing upstream (litellm-notes §3)
+
+
+class ApplicationGateway(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "application_gateway"
+    title = "Application Gateway"
+    sdk = Sdk("network", "application_gateways")
+    create_timeout = 90 * 60  # azurerm application_gateway create default
+    delete_timeout = 90 * 60
+
+    def __init__(self, *, with_certificate: bool) -> None:
+        certificate = ("app_gateway_certificate",) if with_certificate else ()
+        self.depends_on = ("subnet:app_gateway", "public_ip", "litellm_app", *certificate,
+                           "managed_identity:gateway", "role_assignment:gateway-key-vault-secrets-user",
+                           "private_dns_zone_group:container_apps", "private_dns_zone_link:container_apps")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.Network/applicationGateways", ctx.names.app_gateway)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.app_gateway)
+
+    def _sub(self, ctx: RunContext, kind: str, name: str) -> Json:
+        return {"id": f"{self.resource_id(ctx)}/{kind}/{name}"}
+
+    def body(self, ctx: RunContext) -> Json:
+        gateway = ctx.config.gateway
+        sub = self._sub
+        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-app-gateway")
+        identity = ctx.output("managed_identity:gateway", "id")
+        sku = "WAF_v2" if gateway.waf else "Standard_v2"
+        props: Json = {
+            "sku": {"name": sku, "tier": sku},
+            "autoscaleConfiguration": {"minCapacity": 1, "maxCapacity": 3},
+            "gatewayIPConfigurations": [{"name": "gateway", "properties": {"subnet": {"id": subnet}}}],
+            "frontendIPConfigurations": [{"name": "public", "properties": {
+                "publicIPAddress": {"id": ctx.output("public_ip", "id")}}}],
+            "frontendPorts": [{"name": "http", "properties": {"port": 80}}],
+            "backendAddressPools": [{"name": "litellm", "properties": {
+                "backendAddresses": [{"fqdn": ctx.output("litellm_app", "fqdn")}]}}],
+            "probes": [{"name": "litellm-liveliness", "properties": {
+                "protocol": "Https", "path": PROBE_PATH, "pickHostNameFromBackendHttpSettings": True,
+                "interval": 30, "timeout": 30, "unhealthyThreshold": 3, "match": {"statusCodes": ["200-399"]}}}],
+            "backendHttpSettingsCollection": [{"name": "litellm-https", "properties": {
+                "port": 443, "protocol": "Https", "cookieBasedAffinity": "Disabled",
+                "pickHostNameFromBackendAddress": True, "requestTimeout": gateway.request_timeout_seconds,
+                "probe": sub(ctx, "probes", "litellm-liveliness")}}],
+            "httpListeners": [{"name": "http", "properties": {
+                "frontendIPConfiguration": sub(ctx, "frontendIPConfigurations", "public"),
+                "frontendPort": sub(ctx, "frontendPorts", "http"), "protocol": "Http"}}],
+            "requestRoutingRules": [],
+            "enableHttp2": True,
+        }
+        forward = {"backendAddressPool": sub(ctx, "backendAddressPools", "litellm"),
+                   "backendHttpSettings": sub(ctx, "backendHttpSettingsCollection", "litellm-https")}
+        if gateway.http_only:
+            props["requestRoutingRules"] = [{"name": "http", "properties": {
+                "ruleType": "Basic", "priority": 100, "httpListener": sub(ctx, "httpListeners", "http"), **forward}}]
+        else:
+            props["frontendPorts"].append({"name": "https", "properties": {"port": 443}})
+            props["sslCertificates"] = [{"name": "gateway", "properties": {
+                "keyVaultSecretId": ctx.output("app_gateway_certificate", "uri")}}]
+            props["sslPolicy"] = {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101"}
+            props["httpListeners"].append({"name": "https", "properties": {
+                "frontendIPConfiguration": sub(ctx, "frontendIPConfigurations", "public"),
+                "frontendPort": sub(ctx, "frontendPorts", "https"), "protocol": "Https",
+                "sslCertificate": sub(ctx, "sslCertificates", "gateway")}})
+            props["redirectConfigurations"] = [{"name": "http-to-https", "properties": {
+                "redirectType": "Permanent", "targetListener": sub(ctx, "httpListeners", "https"),
+                "includePath": True, "includeQueryString": True}}]
+            props["requestRoutingRules"] = [
+                {"name": "https", "properties": {"ruleType": "Basic", "priority": 100,
+                                                 "httpListener": sub(ctx, "httpListeners", "https"), **forward}},
+                {"name": "http-redirect", "properties": {
+                    "ruleType": "Basic", "priority": 200, "httpListener": sub(ctx, "httpListeners", "http"),
+                    "redirectConfiguration": sub(ctx, "redirectConfigurations", "http-to-https")}},
+            ]
+        if gateway.waf:
+            props["webApplicationFirewallConfiguration"] = {
+                "enabled": True, "firewallMode": "Prevention", "ruleSetType": "OWASP", "ruleSetVersion": "3.2",
+                "requestBodyCheck": True, "maxRequestBodySizeInKb": 128, "fileUploadLimitInMb": 100}
+        return {"location": ctx.location,
+                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
+                "properties": props}
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"id": actual["id"], "name": actual["name"]}
+
+    def health(self, ctx: RunContext) -> list[dict[str, str]]:
+        """The backend health Application Gateway reports for LiteLLM: its probe's outcome per server."""
+        start = self.operations(ctx).begin_backend_health
+        report = ctx.run(self, "health", lambda **kw: start(*self.args(ctx), cls=azure_ops.raw, **kw),
+                         timeout=10 * 60, missing_ok=True) or {}
+        servers = []
+        for pool in report.get("backendAddressPools") or []:
+            for settings in pool.get("backendHttpSettingsCollection") or []:
+                for server in settings.get("servers") or []:
+                    servers.append({"address": str(server.get("address", "")),
+                                    "health": str(server.get("health", "")),
+                                    "log": str(server.get("healthProbeLog", ""))})
+        return servers

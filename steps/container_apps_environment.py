@@ -1,0 +1,76 @@
+"""The Container Apps environment of the gateway: workload profiles (Consumption), its infrastructure in the
+delegated subnet, public network access disabled and reached through a private endpoint (the reference's
+pattern, kept: Learn "Use a private endpoint with an Azure Container Apps environment" — workload-profile
+environments only), app logs to Log Analytics and the managed OpenTelemetry agent sending traces and logs to
+Application Insights.
+
+The workspace's shared key and the Application Insights connection string are credentials: read from Azure
+when the environment is written, never kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+WORKLOAD_PROFILE = "Consumption"
+
+
+class ContainerAppsEnvironment(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "container_apps_environment"
+    title = "Container Apps environment"
+    depends_on = ("subnet:container_apps", "log_analytics_workspace", "application_insights")
+    sdk = Sdk("containerapps", "managed_environments")
+    create_timeout = 120 * 60  # VNet environments have been seen to take 30 min to 2 h (azure-container-apps#465)
+    delete_timeout = 60 * 60
+    immutable = ("properties.vnetConfiguration",)
+    ignore = ("properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey",
+              "properties.appInsightsConfiguration.connectionString")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.App/managedEnvironments", ctx.names.container_apps_environment)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.container_apps_environment)
+
+    def body(self, ctx: RunContext) -> Json:
+        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-container-apps")
+        return {"location": ctx.location, "properties": {
+            "workloadProfiles": [{"name": WORKLOAD_PROFILE, "workloadProfileType": WORKLOAD_PROFILE}],
+            "vnetConfiguration": {"infrastructureSubnetId": subnet, "internal": False},
+            "publicNetworkAccess": "Disabled",
+            "zoneRedundant": False,
+            "appLogsConfiguration": {"destination": "log-analytics", "logAnalyticsConfiguration": {
+                "customerId": ctx.output("log_analytics_workspace", "customer_id")}},
+            "appInsightsConfiguration": {},
+            "openTelemetryConfiguration": {"tracesConfiguration": {"destinations": ["appInsights"]},
+                                           "logsConfiguration": {"destinations": ["appInsights"]}},
+        }}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        keys = ctx.clients.get("loganalytics").shared_keys.get_shared_keys(ctx.resource_group,
+                                                                           ctx.names.log_analytics)
+        shared_key = str(keys.primary_shared_key)
+        ctx.secrets.put("log-analytics-shared-key", shared_key)
+        insights = azure_ops.get_or_none(ctx.clients.get("appinsights").components.get, ctx.resource_group,
+                                         ctx.names.app_insights) or {}
+        connection = str(insights.get("properties", {}).get("ConnectionString", ""))
+        ctx.secrets.put("app-insights-connection-string", connection)
+        props = desired["properties"]
+        body = {**desired, "properties": {
+            **props,
+            "appLogsConfiguration": {"destination": "log-analytics", "logAnalyticsConfiguration": {
+                **props["appLogsConfiguration"]["logAnalyticsConfiguration"], "sharedKey": shared_key}},
+            "appInsightsConfiguration": {"connectionString": connection},
+        }}
+        return super().apply(ctx, body, actual)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        props = actual["properties"]
+        return {"id": actual["id"], "default_domain": str(props.get("defaultDomain", "")),
+                "static_ip": str(props.get("staticIp", ""))}

@@ -1,0 +1,131 @@
+"""The LiteLLM container app: a pinned image, one worker per replica, Key Vault references for every secret,
+the rendered config.yaml on a Secret volume (no init container, nothing installed at boot), and probes that
+give the first boot — which runs the database migrations — more than ten minutes.
+
+A changed config.yaml is visible without reading the app's secrets back: its SHA-256 is part of the template,
+so it also starts a new revision, and only that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from foundry_litellm import azure_ops, litellm_config
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .container_apps_environment import WORKLOAD_PROFILE
+from .postgres_credentials import DATABASE_URL, PASSWORD
+
+# Key Vault role assignments take minutes to reach Container Apps; until then the revision cannot fetch its
+# secrets and the write is refused (azure-container-apps#1159, #930).
+RBAC_WAIT = 15 * 60
+CONFIG_HASH_ENV = "FOUNDRY_LITELLM_CONFIG_SHA256"
+
+
+def public_url(ctx: RunContext) -> str:
+    scheme = "http" if ctx.config.gateway.http_only else "https"
+    return f"{scheme}://{ctx.output('public_ip', 'fqdn')}"
+
+
+def _probe(kind: str, path: str, **timing: int) -> Json:
+    return {"type": kind, "httpGet": {"path": path, "port": litellm_config.PORT, "scheme": "HTTP"},
+            "timeoutSeconds": 5, **timing}
+
+
+class LiteLLMApp(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "litellm_app"
+    title = "LiteLLM container app"
+    depends_on = ("container_apps_environment", "managed_identity:gateway", "public_ip",
+                  "role_assignment:gateway-key-vault-secrets-user", "postgres_database", "postgres_credentials",
+                  *(f"key_vault_secret:{s}" for s in ("openai-api-key", "litellm-master-key", "litellm-salt-key",
+                                                      "litellm-ui-password")),
+                  "private_dns_zone_group:key_vault", "private_dns_zone_group:postgres")
+    sdk = Sdk("containerapps", "container_apps")
+    create_timeout = 60 * 60
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.App/containerApps", ctx.names.litellm_app)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.litellm_app)
+
+    def _secret_uri(self, ctx: RunContext, secret: str) -> str:
+        if secret == DATABASE_URL:
+            return ctx.output("postgres_credentials", "database_url_uri")
+        if secret == PASSWORD:
+            return ctx.output("postgres_credentials", "password_uri")
+        return ctx.output(f"key_vault_secret:{secret}", "uri")
+
+    def body(self, ctx: RunContext) -> Json:
+        gateway = ctx.config.gateway
+        identity = ctx.output("managed_identity:gateway", "id")
+        image = f"{gateway.image}@{gateway.digest}" if gateway.digest else gateway.image
+        rendered = litellm_config.render(gateway)
+        secrets: list[Json] = [{"name": name, "keyVaultUrl": self._secret_uri(ctx, name), "identity": identity}
+                               for name in sorted(set(litellm_config.SECRET_ENV.values()))]
+        secrets.append({"name": litellm_config.CONFIG_SECRET})  # its value is sent on write, never returned
+        env = litellm_config.environment(gateway, api_base=ctx.config.openai_api_base or "",
+                                         public_url=public_url(ctx))
+        env.append({"name": CONFIG_HASH_ENV, "value": hashlib.sha256(rendered.encode()).hexdigest()})
+        # A rotated master key must start a new revision: the running one keeps the value it resolved.
+        env.append({"name": "FOUNDRY_LITELLM_MASTER_KEY_VERSION",
+                    "value": ctx.output("key_vault_secret:litellm-master-key", "version")})
+        return {"location": ctx.location,
+                "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
+                "properties": {
+                    "environmentId": ctx.output("container_apps_environment", "id"),
+                    "workloadProfileName": WORKLOAD_PROFILE,
+                    "configuration": {
+                        "activeRevisionsMode": "Single",
+                        "ingress": {"external": True, "targetPort": litellm_config.PORT, "transport": "auto",
+                                    "allowInsecure": False},
+                        "secrets": secrets,
+                    },
+                    "template": {
+                        "containers": [{
+                            "name": "litellm", "image": image, "args": litellm_config.args(), "env": env,
+                            "resources": {"cpu": gateway.cpu, "memory": f"{gateway.cpu * 2:g}Gi"},
+                            "probes": [
+                                # 10 s + 30 x 20 s: the first boot replays LiteLLM's migrations (up to 600 s).
+                                _probe("Startup", "/health/readiness", initialDelaySeconds=10, periodSeconds=20,
+                                       failureThreshold=30),
+                                _probe("Readiness", "/health/readiness", periodSeconds=10, failureThreshold=3),
+                                _probe("Liveness", "/health/liveliness", periodSeconds=30, failureThreshold=3),
+                            ],
+                            "volumeMounts": [{"volumeName": "config", "mountPath": litellm_config.CONFIG_DIR}],
+                        }],
+                        "volumes": [{"name": "config", "storageType": "Secret", "secrets": [
+                            {"secretRef": litellm_config.CONFIG_SECRET, "path": litellm_config.CONFIG_FILE}]}],
+                        "scale": {"minReplicas": gateway.min_replicas, "maxReplicas": gateway.max_replicas},
+                    },
+                }}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        rendered = litellm_config.render(ctx.config.gateway)
+        config = desired["properties"]["configuration"]
+        secrets = [s if s["name"] != litellm_config.CONFIG_SECRET else {**s, "value": rendered}
+                   for s in config["secrets"]]
+        body = {**desired, "properties": {**desired["properties"], "configuration": {**config, "secrets": secrets}}}
+        deadline = time.monotonic() + RBAC_WAIT * ctx.time_scale
+        delay = 15.0
+        while True:
+            try:
+                return super().apply(ctx, body, actual)
+            except Exception as exc:
+                if azure_ops.error_code(exc) != "InvalidParameterValueInContainerTemplate" or \
+                        time.monotonic() > deadline:
+                    raise
+                ctx.progress.progress(self, "Key Vault access not effective yet (role assignments propagate in "
+                                            f"minutes); retrying in {delay:.0f}s")
+                ctx.backoff(delay)
+                delay = min(delay * 2, 120.0)
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        ingress = actual["properties"].get("configuration", {}).get("ingress") or {}
+        return {"id": actual["id"], "fqdn": str(ingress.get("fqdn", "")),
+                "revision": str(actual["properties"].get("latestRevisionName", ""))}

@@ -1,0 +1,85 @@
+"""Foundry connections of category ModelGateway on the account, shared to all projects, pointing at the
+LiteLLM app: one with model discovery (``/v1/models``), one with the static model list. Every metadata value
+is a string (lists and objects as JSON text: the SDK would turn a Python list into its repr, azure-sdk-notes
+§1). The credential is the LiteLLM master key: sent only when the connection is written, never kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.diff import Change
+from foundry_litellm.errors import ToolError
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .foundry_account import FoundryAccount, account_lock
+
+MASTER_KEY = "litellm-master-key"
+
+
+class ModelGatewayConnection(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("cognitive", "account_connections", put="create", delete="delete")
+    tagged = False
+    ignore = ("properties.credentials",)
+
+    def __init__(self, discovery: bool) -> None:
+        self.discovery = discovery
+        suffix = "" if discovery else "-static"
+        self.suffix = suffix
+        self.name = f"model_gateway_connection{':static' if not discovery else ''}"
+        self.title = "ModelGateway connection" + (" (static models)" if not discovery else "")
+        self.depends_on = ("foundry_account", "litellm_app", "key_vault_secret:litellm-master-key")
+
+    def connection(self, ctx: RunContext) -> str:
+        return f"litellm-gateway-{ctx.config.token}{self.suffix}"
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.CognitiveServices/accounts/connections", ctx.names.foundry_account,
+                               self.connection(ctx))
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        return account_lock(ctx)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.foundry_account, self.connection(ctx))
+
+    def body(self, ctx: RunContext) -> Json:
+        metadata: dict[str, str] = {"deploymentInPath": "false", "inferenceAPIVersion": ""}
+        if self.discovery:
+            metadata["deploymentAPIVersion"] = ""
+            metadata["modelDiscovery"] = json.dumps({"listModelsEndpoint": "/v1/models",
+                                                     "getModelEndpoint": "/v1/models/{deploymentName}",
+                                                     "deploymentProvider": "OpenAI"}, separators=(",", ":"))
+        else:
+            metadata["models"] = json.dumps([
+                {"name": m.name, "properties": {"model": {"name": m.model or m.deployment, "version": "",
+                                                          "format": "OpenAI"}}}
+                for m in ctx.config.gateway.models], separators=(",", ":"))
+        return {"properties": {"category": "ModelGateway", "target": f"https://{ctx.output('litellm_app', 'fqdn')}",
+                               "authType": "ApiKey", "isSharedToAll": True, "metadata": metadata}}
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        key = ctx.secrets.get(MASTER_KEY)
+        if key is None:
+            raise ToolError(
+                f"{self.title} must be written with the LiteLLM master key, which only Key Vault holds (its value "
+                "cannot be read back through the management plane)",
+                hint="run deploy --rotate-master-key: a new key is written to Key Vault, and the gateway app and "
+                     "both connections follow it")
+        body = {"properties": {**desired["properties"], "credentials": {"key": key}}}
+        return super().apply(ctx, body, actual)
+
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
+        changes = super().changes(ctx, desired, actual)
+        if ctx.secrets.generated_now(MASTER_KEY):  # a rotated key must reach the connection
+            changes.append(Change("properties.credentials.key", "(previous key)", "(rotated key)"))
+        return changes
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        account = FoundryAccount()
+        live = account.read(ctx)
+        return live is not None and account.owned(ctx, live)

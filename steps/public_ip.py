@@ -1,0 +1,35 @@
+"""The Application Gateway's public IP: Standard, static, with a DNS label (the name the TLS certificate is
+issued for)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+class PublicIp(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    name = "public_ip"
+    title = "Public IP"
+    depends_on = ("resource_group",)
+    sdk = Sdk("network", "public_ip_addresses")
+    immutable = ("sku.name", "properties.publicIPAllocationMethod")
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id("Microsoft.Network/publicIPAddresses", ctx.names.public_ip)
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, ctx.names.public_ip)
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"location": ctx.location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {
+            "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4", "idleTimeoutInMinutes": 4,
+            "dnsSettings": {"domainNameLabel": ctx.names.dns_label}}}
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        props = actual["properties"]
+        return {"id": actual["id"], "ip_address": str(props.get("ipAddress", "")),
+                "fqdn": str((props.get("dnsSettings") or {}).get("fqdn", ""))}

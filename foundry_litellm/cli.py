@@ -193,6 +193,16 @@ def destroy(
     commands.destroy(opts, confirm=_confirm)
 
 
+@app.command("gateway-config")
+def gateway_config(config: ConfigOpt = None, subscription: SubscriptionOpt = None) -> None:
+    """Print the LiteLLM config.yaml this configuration renders (it holds no secret values)."""
+    from . import config as config_module
+    from .litellm_config import render
+
+    loaded = config_module.load(config, require_openai=False, subscription_id=subscription)
+    sys.stdout.write(render(loaded.gateway))
+
+
 def _report(exc: BaseException, code: int) -> None:
     from .logs import redact
 

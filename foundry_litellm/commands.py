@@ -82,7 +82,10 @@ def status(opts: Options) -> None:
     with Session(opts, require_openai=False, steps_factory=_steps_factory()) as session:
         results = session.runner().status()
         session.close_reporter()
-        _print_results("status", results, opts, session)
+        from steps import gateway_health
+
+        health = gateway_health(session.ctx, results)
+        _print_results("status", results, opts, session, extra={"gateway_health": health})
         if failures(results):
             raise first_failure(results)
 
@@ -130,10 +133,10 @@ def _json_text(value: Any) -> str:
 
 
 def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
-                   produced: dict[str, Any] | None = None) -> None:
+                   produced: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> None:
     if opts.output == "json":
         payload: dict[str, Any] = {"command": command, "environment": session.config.environment,
-                                   "summary": _summary(results), "steps": results_json(results)}
+                                   "summary": _summary(results), "steps": results_json(results), **(extra or {})}
         if produced is not None:
             payload["outputs"] = produced
         if command == "plan":
@@ -147,5 +150,7 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
     if produced:
         for key, value in sorted(produced.items()):
             console.print(f"  {key}: {value if isinstance(value, str) else _json_text(value)}")
+    for key, value in sorted((extra or {}).items()):
+        console.print(f"{key}: {value if isinstance(value, str) else _json_text(value)}")
     if session.log_path is not None:
         stderr_console().print(f"[dim]log: {session.log_path}[/]")

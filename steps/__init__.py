@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
@@ -117,6 +118,16 @@ def deployment_outputs(ctx: RunContext) -> dict[str, object]:
         "foundry_endpoint": ctx.all_outputs().get("foundry_account", {}).get("endpoint", ""),
         **_gateway_outputs(ctx),
     }
+
+
+def gateway_health(ctx: RunContext, results: list[Any]) -> object:
+    """What Application Gateway's probe says of the LiteLLM backends (for `status`); None when not deployed."""
+    deployed = any(r.step == "application_gateway" and r.outcome in ("in sync", "drifted") for r in results)
+    if not deployed:
+        return None
+    from .application_gateway import ApplicationGateway
+
+    return ApplicationGateway(with_certificate=not ctx.config.gateway.http_only).health(ctx)
 
 
 def _gateway_outputs(ctx: RunContext) -> dict[str, object]:

@@ -133,7 +133,7 @@ def _json_text(value: Any) -> str:
 
 
 def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
-                   produced: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> None:
+                   produced: dict[str, Any] | None = None, *, extra: dict[str, Any] | None = None) -> None:
     if opts.output == "json":
         payload: dict[str, Any] = {"command": command, "environment": session.config.environment,
                                    "summary": _summary(results), "steps": results_json(results), **(extra or {})}

@@ -42,6 +42,23 @@ def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: di
     return result
 
 
+MASTER_KEY = "litellm-master-key"
+_MASTER_KEY_USERS = ("litellm_app", "model_gateway_connection", "model_gateway_connection:static")
+
+
+def _unused_master_key(ctx: RunContext) -> bool:
+    """True when neither the gateway app nor a ModelGateway connection exists (live reads, only when the state
+    file does not already record them as deployed)."""
+    if any(ctx.state.step(name).get("status") == "succeeded" for name in _MASTER_KEY_USERS):
+        return False
+    from .litellm_app import LiteLLMApp
+    from .model_gateway_connection import ModelGatewayConnection
+
+    users: list[ArmStep] = [LiteLLMApp(), ModelGatewayConnection(discovery=True),
+                            ModelGatewayConnection(discovery=False)]
+    return all(user.read(ctx) is None for user in users)
+
+
 class KeyVaultSecret(ArmStep):
     """See foundry_litellm/step.py."""
 
@@ -74,6 +91,10 @@ class KeyVaultSecret(ArmStep):
         changes = super().changes(ctx, desired, actual)
         if self.secret in ctx.rotate:  # asked for explicitly, never by accident
             return [Change("properties.value", "(current)", "(new, generated)")]
+        if self.secret == MASTER_KEY and ctx.secrets.get(MASTER_KEY) is None and _unused_master_key(ctx):
+            # Only Key Vault knows the value, and the Foundry connections about to be created need it. Nothing
+            # uses the current key (no gateway app, no connection), so a new one breaks nothing.
+            return [Change("properties.value", "(unknown to this run, unused)", "(new, generated)")]
         if self.secret in GENERATORS:  # generated once: never rewritten because of tags or attributes
             return []
         return changes

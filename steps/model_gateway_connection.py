@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 from .foundry_account import FoundryAccount, account_lock
+from .key_vault_secret import MASTER_KEY
 
-MASTER_KEY = "litellm-master-key"
 
 
 class ModelGatewayConnection(ArmStep):
@@ -64,6 +65,14 @@ class ModelGatewayConnection(ArmStep):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         key = ctx.secrets.get(MASTER_KEY)
+        if actual is not None and not ctx.secrets.generated_now(MASTER_KEY):
+            # PATCH what changed and keep the credential Azure holds: a PUT would need the key again.
+            update = self.operations(ctx).update
+            args = self.args(ctx)
+            result: Json | None = ctx.run(
+                self, "write", lambda **kw: update(*args, azure_ops.body_bytes(desired), cls=azure_ops.raw, **kw),
+                timeout=self.create_timeout)
+            return result
         if key is None:
             raise ToolError(
                 f"{self.title} must be written with the LiteLLM master key, which only Key Vault holds (its value "

@@ -87,6 +87,20 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     yield Workspace(tmp_path, base_env(tmp_path))
 
 
+def serve(workspace: Workspace, faults: dict[str, Any] | None = None,
+          time_scale: str = TIME_SCALE) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`foundry-litellm emulator serve` in a subprocess; returns it and its JSON line (url, ca_cert, data_dir)."""
+    args = [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
+            "--time-scale", time_scale]
+    if faults is not None:
+        faults_file = workspace.path / "faults.json"
+        faults_file.write_text(json.dumps(faults))
+        args += ["--faults", str(faults_file)]
+    proc = subprocess.Popen(args, env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, json.loads(proc.stdout.readline())
+
+
 def writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Requests that change something (backend health is a POST that only reads)."""
     return [e for e in entries if e["method"] in ("PUT", "PATCH", "POST", "DELETE")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from azure.mgmt.network import NetworkManagementClient
@@ -13,19 +11,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from foundry_litellm.emulator import Emulator
 from tests.conftest import SUBSCRIPTION, FakeCredential
 
-from .conftest import Workspace, writes
-
-
-def _serve(workspace: Workspace, faults: dict[str, object]) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    faults_file = workspace.path / "faults.json"
-    faults_file.write_text(json.dumps(faults))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
-         "--time-scale", "0.002", "--faults", str(faults_file)],
-        env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    return proc, json.loads(line)
+from .conftest import Workspace, serve, writes
 
 
 def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspace) -> None:
@@ -34,7 +20,7 @@ def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspa
         {"method": "*", "path": "/subscriptions/", "status": 503, "probability": 0.04},
         {"method": "*", "path": "/subscriptions/", "drop_connection": True, "probability": 0.03},
     ]}
-    proc, info = _serve(workspace, faults)
+    proc, info = serve(workspace, faults)
     try:
         endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
         result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)

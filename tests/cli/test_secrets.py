@@ -25,15 +25,29 @@ def _secret_puts(entries: list[dict[str, Any]]) -> dict[str, str]:
     return values
 
 
+SECRET_KEYS = {"value", "key", "sharedKey", "connectionString", "administratorLoginPassword", "password"}
+
+
+def _walk_secrets(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SECRET_KEYS and isinstance(value, str) and len(value) >= 16:
+                found.add(value)
+            _walk_secrets(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _walk_secrets(item, found)
+
+
 def _all_secret_values(workspace: Workspace) -> set[str]:
-    values = set(_secret_puts(workspace.requests()).values())
+    """Every credential the tool sent: Key Vault secrets, the PostgreSQL password, connection credentials,
+    the workspace's shared key, the Application Insights connection string, the certificate's PFX."""
+    found: set[str] = set()
     for entry in workspace.requests():
-        if entry["method"] == "PUT" and "flexibleservers/" in entry["path"].lower() and "body" in entry:
-            password = entry["body"].get("properties", {}).get("administratorLoginPassword")
-            if password:
-                values.add(password)
-    values.add(workspace.env["OPENAI_API_KEY"])
-    return values
+        if entry["method"] in ("PUT", "PATCH") and "body" in entry and "/containerapps/" not in entry["path"].lower():
+            _walk_secrets(entry["body"], found)
+    found.add(workspace.env["OPENAI_API_KEY"])
+    return found
 
 
 def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None:
@@ -41,7 +55,7 @@ def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None
     assert deploy.returncode == 0, deploy.stderr
     written = _secret_puts(workspace.requests())
     assert set(written) == {"openai-api-key", "litellm-master-key", "litellm-salt-key", "litellm-ui-password",
-                            "postgres-admin-password", "database-url"}
+                            "postgres-admin-password", "database-url", "app-gateway-certificate"}
     assert written["openai-api-key"] == workspace.env["OPENAI_API_KEY"]
     for key in ("litellm-master-key", "litellm-salt-key"):
         assert written[key].startswith("sk-") and len(written[key]) >= 35
@@ -61,12 +75,18 @@ def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None
         "status": status.stdout + status.stderr,
         "outputs": outputs.stdout + outputs.stderr,
         "logs": "".join(p.read_text() for p in (workspace.state_dir / "logs").glob("*.log")),
-        # What GET returns: the emulator keeps values internally, as Azure does, and never renders them.
-        "emulator bodies": json.dumps([r["body"] for r in workspace.world()["resources"].values()]),
     }
-    for value in _all_secret_values(workspace):
+    values = _all_secret_values(workspace)
+    assert len(values) >= 8, "the scan must cover the tool's credentials"
+    assert any(v.startswith("InstrumentationKey=") for v in values), "the App Insights connection string"
+    for value in values:
         for where, text in haystacks.items():
             assert value not in text, f"a secret value leaked into {where}"
+    # What GET returns: write-only values stay inside the emulator, as in Azure (Application Insights does
+    # return its own connection string, so that one is not checked here).
+    bodies = json.dumps([r["body"] for r in workspace.world()["resources"].values()])
+    for value in _secret_puts(workspace.requests()).values():
+        assert value not in bodies
 
 
 def test_a_changed_openai_key_updates_only_that_secret(workspace: Workspace) -> None:
@@ -105,7 +125,9 @@ def test_destroy_no_purge_then_deploy_recovers_the_vault_and_keeps_the_salt_key(
     assert vault_puts[0]["body"]["properties"]["createMode"] == "recover"
     rewritten = _secret_puts(workspace.requests()[seen:])
     assert "litellm-salt-key" not in rewritten, "the recovered salt key must be kept"
-    assert "litellm-master-key" not in rewritten
+    # The master key is known only to Key Vault; as nothing uses it any more (the gateway and the connections
+    # were destroyed) it is replaced, so that the connections can be written with it.
+    assert "litellm-master-key" in rewritten
     assert _secret_puts(workspace.requests())["litellm-salt-key"] == salt_before
 
 

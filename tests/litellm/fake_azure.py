@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -133,7 +134,9 @@ def _usage() -> dict[str, int]:
 
 def _completion(deployment: str) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": deployment,
+        # A unique id, so a test can find this response's span among the exported traces.
+        "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+        "model": deployment,
         "choices": [{"index": 0, "finish_reason": "stop",
                      "message": {"role": "assistant", "content": REPLY}}],
         "usage": _usage(),

@@ -1,0 +1,110 @@
+"""The gateway tier through the CLI: outputs, a model added, health in status, rolling tags refused."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from .conftest import CONFIG, Workspace, writes
+
+FOURTH_MODEL = """
+[[gateway.models]]
+name = "azure-gpt-4.1-mini"
+deployment = "gpt-4.1-mini"
+api_version = "2025-01-01-preview"
+
+[[gateway.models]]
+name = "azure-gpt-5-mini"
+deployment = "gpt-5-mini"
+api_version = "2025-04-01-preview"
+
+[[gateway.models]]
+name = "azure-o3-mini"
+deployment = "o3-mini"
+api_version = "2025-01-01-preview"
+
+[[gateway.models]]
+name = "azure-gpt-4o"
+deployment = "gpt-4o"
+api_version = "2024-10-21"
+"""
+
+
+def _app_puts(entries: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e for e in entries if e["method"] == "PUT" and "/containerapps/" in str(e["path"]).lower()]
+
+
+def test_outputs_name_the_gateway_and_status_reports_its_health(workspace: Workspace) -> None:
+    deployed = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert deployed.returncode == 0, deployed.stderr
+    outputs = json.loads(deployed.stdout)["outputs"]
+    token = workspace.state()["resource_token"]
+    assert outputs["litellm_url"] == f"https://litellm-{token}.eastus2.cloudapp.azure.com/"
+    assert outputs["litellm_ui_url"].endswith("/ui/")
+    assert outputs["litellm_internal_url"].startswith(f"https://ca-litellm-{token}.")
+    assert outputs["litellm_models"] == ["azure-gpt-4.1-mini", "azure-gpt-5-mini", "azure-o3-mini"]
+    status = json.loads(workspace.run("status", "--emulator", "-o", "json").stdout)
+    assert [h["health"] for h in status["gateway_health"]] == ["Up"]
+
+
+def test_the_app_gets_its_config_on_a_secret_volume_and_secrets_as_key_vault_references(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    body = _app_puts(workspace.requests())[-1]["body"]
+    props = body["properties"]  # type: ignore[index]
+    secrets = {s["name"]: s for s in props["configuration"]["secrets"]}
+    for name in ("litellm-master-key", "litellm-salt-key", "litellm-ui-password", "database-url", "openai-api-key"):
+        assert secrets[name]["keyVaultUrl"].startswith("https://kv-") and "value" not in secrets[name]
+    rendered = yaml.safe_load(secrets["litellm-config"]["value"])
+    assert [m["model_name"] for m in rendered["model_list"]] == ["azure-gpt-4.1-mini", "azure-gpt-5-mini",
+                                                                  "azure-o3-mini"]
+    container = props["template"]["containers"][0]
+    assert container["image"] == "ghcr.io/berriai/litellm:v1.108.7"
+    assert "initContainers" not in props["template"]
+    assert "--num_workers" not in container["args"]
+    probes = {p["type"]: p for p in container["probes"]}
+    assert probes["Liveness"]["httpGet"]["path"] == "/health/liveliness"
+    assert probes["Readiness"]["httpGet"]["path"] == "/health/readiness"
+    startup = probes["Startup"]
+    assert startup.get("initialDelaySeconds", 0) + startup["periodSeconds"] * startup["failureThreshold"] >= 600
+    env = {e["name"]: e for e in container["env"]}
+    assert env["LITELLM_MODE"]["value"] == "PRODUCTION" and env["STORE_MODEL_IN_DB"]["value"] == "False"
+    assert env["PROXY_BASE_URL"]["value"].startswith("https://")
+    assert env["LITELLM_MASTER_KEY"]["secretRef"] == "litellm-master-key"
+
+
+def test_a_model_added_changes_only_the_rendered_config_and_the_apps_revision(workspace: Workspace) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    before = [r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps"][0]
+    revision = before["body"]["properties"]["latestRevisionName"]
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + FOURTH_MODEL)
+    seen = len(workspace.requests())
+    changed = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert changed.returncode == 0, changed.stderr
+    updated = {s["step"] for s in json.loads(changed.stdout)["steps"] if s["outcome"] != "unchanged"}
+    # The static ModelGateway connection lists the models, so Foundry learns of the new one too.
+    assert updated == {"litellm_app", "model_gateway_connection:static"}
+    app_writes = _app_puts(workspace.requests()[seen:])
+    assert len(app_writes) == 1
+    assert len(writes(workspace.requests()[seen:])) == 2
+    after = [r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps"][0]
+    assert after["body"]["properties"]["latestRevisionName"] != revision
+    config = workspace.run("gateway-config")
+    assert "azure-gpt-4o" in config.stdout and "azure/gpt-4o" in config.stdout
+
+
+def test_a_rolling_image_tag_is_refused_before_anything_is_sent(workspace: Workspace) -> None:
+    (workspace.path / "foundry-litellm.toml").write_text(
+        CONFIG + '\n[gateway]\nimage = "ghcr.io/berriai/litellm:main-stable"\n')
+    result = workspace.run("deploy", "--emulator", "--yes")
+    assert result.returncode == 2
+    assert "gateway.image" in result.stderr and "rolling tag" in result.stderr
+    assert not workspace.emulator_dir.exists()
+
+
+def test_gateway_config_prints_the_rendered_file_without_secrets(workspace: Workspace) -> None:
+    result = workspace.run("gateway-config")
+    assert result.returncode == 0
+    document = yaml.safe_load(result.stdout)
+    assert document["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
+    assert workspace.env["OPENAI_API_KEY"] not in result.stdout

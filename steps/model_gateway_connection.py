@@ -19,7 +19,6 @@ from .foundry_account import FoundryAccount, account_lock
 from .key_vault_secret import MASTER_KEY
 
 
-
 class ModelGatewayConnection(ArmStep):
     """See foundry_litellm/step.py."""
 

@@ -75,7 +75,7 @@ def test_the_app_gets_its_config_on_a_secret_volume_and_secrets_as_key_vault_ref
 
 def test_a_model_added_changes_only_the_rendered_config_and_the_apps_revision(workspace: Workspace) -> None:
     assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
-    before = [r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps"][0]
+    before = next(r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps")
     revision = before["body"]["properties"]["latestRevisionName"]
     (workspace.path / "foundry-litellm.toml").write_text(CONFIG + FOURTH_MODEL)
     seen = len(workspace.requests())
@@ -87,7 +87,7 @@ def test_a_model_added_changes_only_the_rendered_config_and_the_apps_revision(wo
     app_writes = _app_puts(workspace.requests()[seen:])
     assert len(app_writes) == 1
     assert len(writes(workspace.requests()[seen:])) == 2
-    after = [r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps"][0]
+    after = next(r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps")
     assert after["body"]["properties"]["latestRevisionName"] != revision
     config = workspace.run("gateway-config")
     assert "azure-gpt-4o" in config.stdout and "azure/gpt-4o" in config.stdout

@@ -84,6 +84,7 @@ class Session:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
             target = self._target()
             self.clients = Clients(target, self.config.subscription_id)
+            self.clients.warm()
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)

@@ -35,6 +35,9 @@ def render(gateway: GatewaySection, *, with_database: bool = True) -> str:
             "api_key": "os.environ/AZURE_API_KEY",
             "api_version": m.api_version,
         },
+        # A deployment not named after its model: LiteLLM can't identify it (an error logged on every call, no
+        # model limits, cost only from what Azure reports) unless told the base model.
+        **({"model_info": {"base_model": f"azure/{m.model}"}} if m.model else {}),
     } for m in gateway.models]
     general: dict[str, Any] = {
         # Under general_settings, or the proxy accepts any key (BerriAI/litellm-docs PR #1184).

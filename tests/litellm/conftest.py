@@ -53,8 +53,9 @@ INSTALL_TIMEOUT = 480.0  # seconds; the first test's 600 s pytest-timeout covers
 READY_TIMEOUT = 120.0
 HERE = Path(__file__).resolve().parent
 
-# A fourth model beside the defaults, with its own api_version and the odd-but-valid characters a name may have.
-EXTRA_MODEL = ModelSection(name="team_a.gpt-4o", deployment="gpt-4o-prod.eu", api_version="2024-10-21")
+# A fourth model beside the defaults, with its own api_version, the odd-but-valid characters a name may have,
+# and a deployment not named after its model.
+EXTRA_MODEL = ModelSection(name="team_a.gpt-4o", deployment="gpt-4o-prod.eu", api_version="2024-10-21", model="gpt-4o")
 CUSTOM_GATEWAY = GatewaySection(models=[*DEFAULT_MODELS, EXTRA_MODEL], log_prompts=True)
 
 
@@ -124,6 +125,7 @@ def _tail(path: Path, lines: int = 30) -> str:
 class Reply:
     status: int
     body: bytes
+    headers: dict[str, str]
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -136,9 +138,9 @@ def http(method: str, url: str, *, headers: dict[str, str] | None = None, payloa
         **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Reply(response.status, response.read())
+            return Reply(response.status, response.read(), {k.lower(): v for k, v in response.headers.items()})
     except urllib.error.HTTPError as error:  # 4xx and 5xx are answers too
-        return Reply(error.code, error.read())
+        return Reply(error.code, error.read(), {k.lower(): v for k, v in error.headers.items()})
 
 
 def free_port() -> int:

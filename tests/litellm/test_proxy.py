@@ -24,6 +24,11 @@ def chat(proxy: Proxy, model: str, content: str, **extra: Any) -> Reply:
                 payload={"model": model, "messages": [{"role": "user", "content": content}], **extra})
 
 
+def cost(reply: Reply) -> float:
+    """The call's cost as LiteLLM computed it (x-litellm-response-cost; absent when it cannot tell)."""
+    return float(reply.headers.get("x-litellm-response-cost") or 0)
+
+
 def marker() -> str:
     return f"marker-{uuid.uuid4().hex}"  # finds this test's request upstream and in traces, whoever else calls
 
@@ -71,6 +76,7 @@ def test_each_model_reaches_its_azure_deployment(proxy: Proxy, model: ModelSecti
     assert reply.status == 200, reply.body
     assert reply.json()["choices"][0]["message"]["content"] == REPLY
     assert_routed(proxy, model, mark)
+    assert cost(reply) > 0  # the model is known to LiteLLM's local cost map: spend can be tracked
 
 
 def test_chat_without_the_master_key_is_refused(proxy: Proxy) -> None:
@@ -145,6 +151,10 @@ def test_a_custom_model_list_renders_and_routes(custom_proxy: Proxy) -> None:
         reply = chat(custom_proxy, model.name, mark)
         assert reply.status == 200, (model.name, reply.body)
         assert_routed(custom_proxy, model, mark)
+        # For the deployment named otherwise (the fake reports the deployment's name as the model, so only
+        # model_info.base_model can tell LiteLLM what it is).
+        assert cost(reply) > 0, model
+    assert "Could not identify azure model" not in custom_proxy.log.read_text()
 
 
 def test_traces_carry_prompts_when_log_prompts_is_on(custom_proxy: Proxy) -> None:

@@ -40,11 +40,10 @@ def critical_path(ws: Workspace, durations: dict[str, float]) -> tuple[float, li
 def serialized_bound(ws: Workspace, durations: dict[str, float]) -> tuple[float, str]:
     """The longest total of operations that Azure makes wait for one another (writes under one Foundry account,
     inside one VNet): another lower bound of the deployment's duration."""
-    from steps import pipeline
-
     from foundry_litellm.context import RunContext
     from foundry_litellm.names import Names
     from foundry_litellm.state import StateStore
+    from steps import pipeline
 
     cfg = config_module.load(ws.path / "foundry-litellm.toml", env=ws.env)
     state = StateStore(ws.path / ".foundry-litellm", "bench").load()

@@ -27,21 +27,32 @@ RECOVERY = ("if the project's capability host faulted, delete the project; if th
             "purge the account — then run deploy again (foundry-litellm destroy does both in the right order)")
 
 
-def _immutable(changes: list[Change]) -> list[Change]:
-    return changes  # nothing about a capability host can be updated in place
+class _CapabilityHost(ArmStep):
+    """What both kinds share: immutable, and a failure reported with the recovery the docs give."""
+
+    tagged = False
+    replaceable = True
+    create_timeout = 180 * 60  # the platform's own timeout is about 2.5 h (foundry-samples#810)
+    delete_timeout = 60 * 60
+
+    def immutable_changes(self, changes: list[Change]) -> list[Change]:
+        return changes  # nothing about a capability host can be updated in place
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        try:
+            return super().apply(ctx, desired, actual)
+        except Exception as exc:
+            error = azure_ops.as_tool_error(exc)
+            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
 
 
-class AccountCapabilityHost(ArmStep):
+class AccountCapabilityHost(_CapabilityHost):
     """See foundry_litellm/step.py."""
 
     name = "capability_host:account"
     title = "Account capability host"
     depends_on = ("foundry_account",)
     sdk = Sdk("cognitive", "account_capability_hosts")
-    tagged = False
-    replaceable = True
-    create_timeout = 180 * 60  # the platform's own timeout is about 2.5 h (foundry-samples#810)
-    delete_timeout = 60 * 60
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.CognitiveServices/accounts/capabilityHosts", ctx.names.foundry_account,
@@ -76,16 +87,6 @@ class AccountCapabilityHost(ArmStep):
         kind = (actual.get("properties") or {}).get("capabilityHostKind")
         return [] if str(kind).lower() == "agents" else [Change("properties.capabilityHostKind", kind, "Agents")]
 
-    def immutable_changes(self, changes: list[Change]) -> list[Change]:
-        return _immutable(changes)
-
-    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        try:
-            return super().apply(ctx, desired, actual)
-        except Exception as exc:
-            error = azure_ops.as_tool_error(exc)
-            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
-
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         account = FoundryAccount()
         live = account.read(ctx)
@@ -100,14 +101,10 @@ class AccountCapabilityHost(ArmStep):
         return {"id": actual["id"], "name": str(actual["name"]).rsplit("/", 1)[-1]}
 
 
-class ProjectCapabilityHost(ArmStep):
+class ProjectCapabilityHost(_CapabilityHost):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("cognitive", "project_capability_hosts")
-    tagged = False
-    replaceable = True
-    create_timeout = 180 * 60
-    delete_timeout = 60 * 60
 
     def __init__(self, index: int, pre_roles: tuple[str, ...]) -> None:
         self.index = index
@@ -136,16 +133,6 @@ class ProjectCapabilityHost(ArmStep):
         # The 2025-09-01 project capability host has no capabilityHostKind: the connections make it "Agents".
         return {"properties": {"threadStorageConnections": name("cosmos"), "storageConnections": name("storage"),
                                "vectorStoreConnections": name("search")}}
-
-    def immutable_changes(self, changes: list[Change]) -> list[Change]:
-        return _immutable(changes)
-
-    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        try:
-            return super().apply(ctx, desired, actual)
-        except Exception as exc:
-            error = azure_ops.as_tool_error(exc)
-            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         return AccountCapabilityHost().owned(ctx, actual)

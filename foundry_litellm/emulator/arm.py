@@ -156,13 +156,7 @@ class Arm:
         return record
 
     def _json_body(self, req: Request) -> Json:
-        try:
-            body = json.loads(req.body or b"{}")
-        except ValueError as exc:
-            raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
-        if not isinstance(body, dict):
-            raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
-        return body
+        return json_body(req)
 
     def _patch_body(self, req: Request, ref: ArmRef) -> Json:
         """A PATCH body, checked in strict mode against the spec's PATCH schema (a TagsObject for most types):
@@ -458,6 +452,17 @@ def retry_headers(seconds: float) -> dict[str, str]:
     if seconds >= 1:
         return {"Retry-After": str(round(seconds))}
     return {"retry-after-ms": str(max(5, round(seconds * 1000)))}
+
+
+def json_body(req: Request) -> Json:
+    """The request body as a JSON object, or the 400 ARM answers for anything else."""
+    try:
+        body = json.loads(req.body or b"{}")
+    except ValueError as exc:
+        raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
+    if not isinstance(body, dict):
+        raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
+    return body
 
 
 def canonical_id(ref: ArmRef, provider: Provider) -> str:

@@ -18,7 +18,7 @@ import secrets as pysecrets
 import string
 from typing import TYPE_CHECKING
 
-from ..arm import patch_resource
+from ..arm import json_body, patch_resource
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider, prop
 from ..world import World
@@ -33,7 +33,6 @@ from .aca_common import (
     template_error,
 )
 from .aca_template import apply_defaults, check_template
-from .timed_put import json_body
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response

@@ -18,6 +18,7 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING
 
+from ..arm import json_body
 from ..errors import not_found
 from ..provider import Durations, Json, NameRule, Provider, prop
 from ..world import World
@@ -25,7 +26,7 @@ from . import appgateway_config as config
 from . import kvaccess, reach
 from .appgateway_health import backend_health
 from .network import VERSIONS
-from .timed_put import json_body, put_with
+from .timed_put import put_with
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response

@@ -19,6 +19,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
+from ..arm import json_body
 from ..errors import ArmError, bad_request, conflict
 from ..provider import Durations, Json, NameRule, Provider, prop, require
 from ..world import World
@@ -26,7 +27,7 @@ from . import reach
 from .aca_app import ContainerApp
 from .aca_common import APP_TYPE, ENV_TYPE, VERSIONS, app_environment_id, infrastructure_subnet, is_workload_profiles
 from .privatelink import connections_to
-from .timed_put import json_body, put_with
+from .timed_put import put_with
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response

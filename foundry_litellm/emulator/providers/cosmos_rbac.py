@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import TENANT_ID, World
-from .foundry_common import json_body
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response

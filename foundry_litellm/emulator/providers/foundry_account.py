@@ -18,6 +18,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
@@ -32,7 +33,6 @@ from .foundry_common import (
     SOFT_DELETE_KIND,
     AccountScoped,
     children_of,
-    json_body,
     nested_error,
     now_iso,
 )

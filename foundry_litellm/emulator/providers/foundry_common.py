@@ -11,7 +11,6 @@ currently in non creating" (MicrosoftDocs/azure-ai-docs capability-hosts.md, com
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -60,16 +59,6 @@ def ancestor(ref: ArmRef, depth: int) -> ArmRef:
 
 def account_ref(ref: ArmRef) -> ArmRef:
     return ancestor(ref, 1)
-
-
-def json_body(req: Request) -> Json:
-    try:
-        body = json.loads(req.body or b"{}")
-    except ValueError as exc:
-        raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
-    return body
 
 
 def nested_error(ids: list[str]) -> ArmError:

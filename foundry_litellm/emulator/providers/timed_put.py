@@ -7,26 +7,14 @@ fails, hashicorp/terraform-provider-azurerm#12910). Providers call this from the
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from ..errors import bad_request
 from ..provider import Json
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
     from ..armpath import ArmRef
     from ..provider import Provider
-
-
-def json_body(req: Request) -> Json:
-    try:
-        body = json.loads(req.body or b"{}")
-    except ValueError as exc:
-        raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
-    return body
 
 
 def put_with(arm: Arm, req: Request, ref: ArmRef, provider: Provider, fault: Fault, *, body: Json,

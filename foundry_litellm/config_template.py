@@ -34,4 +34,50 @@ location = "eastus2"
 
 [foundry]
 # projects = 3                              # 1 to 10 Foundry projects
+# public_network_access = "Enabled"         # "Disabled": a private endpoint into the AI Services zones
+# subnet_release_timeout_minutes = 90       # destroy waits this long for Azure to free the agent subnet
+
+[key_vault]
+# sku = "standard"
+# soft_delete_retention_days = 90           # 7 to 90
+# purge_protection = false                  # irreversible once on; destroy then cannot purge
+
+[postgres]
+# version = "16"                            # pinned; 13 to 18
+# sku = "Standard_B1ms"
+# tier = "Burstable"
+# storage_gb = 32
+# admin_login = "litellmadmin"
+# entra_auth = false                        # Entra ID authentication besides the generated password
+# threat_protection = false                 # Defender for PostgreSQL (billed)
+
+[search]
+# sku = "basic"
+
+[gateway]
+# image = "ghcr.io/berriai/litellm:v1.108.7"  # a release tag; rolling tags (latest, main-stable) are refused
+# digest = "sha256:..."                     # pin the image by digest as well
+# min_replicas = 1
+# max_replicas = 3
+# cpu = 1.0                                 # memory is twice this, in GiB
+# ui_username = "admin"                     # the password is generated into Key Vault
+# log_prompts = false                       # prompts and responses stay out of logs and traces
+# request_timeout_seconds = 600             # long LLM calls; the Application Gateway waits as long
+# waf = false                               # WAF_v2 with the OWASP managed rules
+# allowed_source_ips = ["203.0.113.0/24"]   # only these reach the public gateway
+# http_only = false                         # true keeps plain HTTP as the reference did (not recommended)
+# certificate_path = "gateway.pfx"          # your certificate; its password in FOUNDRY_LITELLM_CERTIFICATE_PASSWORD
+# The models LiteLLM serves (deployments of the upstream Azure OpenAI account). Default:
+# [[gateway.models]]
+# name = "azure-gpt-4.1-mini"
+# deployment = "gpt-4.1-mini"
+# api_version = "2025-01-01-preview"
+# [[gateway.models]]
+# name = "azure-gpt-5-mini"
+# deployment = "gpt-5-mini"
+# api_version = "2025-04-01-preview"
+# [[gateway.models]]
+# name = "azure-o3-mini"
+# deployment = "o3-mini"
+# api_version = "2025-01-01-preview"
 """

@@ -69,3 +69,36 @@ def test_the_token_is_what_bicep_would_compute(tmp_path: Path) -> None:
     loaded = _load(tmp_path, TEMPLATE)
     group_id = f"/subscriptions/{ENV['AZURE_SUBSCRIPTION_ID']}/resourceGroups/rg-foundry-litellm-dev"
     assert loaded.token == unique_string(group_id, "eastus2")
+
+
+def test_every_commented_setting_of_the_template_is_valid(tmp_path: Path) -> None:
+    """Uncommenting what `init` writes must give a valid config: the template documents real keys."""
+    import re
+
+    lines = []
+    for line in TEMPLATE.splitlines():
+        if re.match(r"^# (\[|[a-z_]+ = )", line) and "..." not in line:
+            line = line[2:].split("  #", 1)[0]
+        lines.append(line)
+    loaded = _load(tmp_path, "\n".join(lines) + "\n")
+    assert loaded.subscription_id == "00000000-0000-0000-0000-000000000000"
+    assert [m.name for m in loaded.gateway.models] == ["azure-gpt-4.1-mini", "azure-gpt-5-mini", "azure-o3-mini"]
+    assert loaded.gateway.allowed_source_ips == ["203.0.113.0/24"]
+    assert loaded.postgres.version == "16"
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ('[gateway]\nimage = "ghcr.io/berriai/litellm:latest"\n', "gateway.image"),
+    ('[gateway]\nimage = "ghcr.io/berriai/litellm"\n', "gateway.image"),
+    ('[gateway]\nmin_replicas = 3\nmax_replicas = 2\n', "gateway"),
+    ('[gateway]\nallowed_source_ips = ["not-an-ip"]\n', "gateway.allowed_source_ips"),
+    ('[gateway]\nrequest_timeout_seconds = 30\n', "gateway.request_timeout_seconds"),
+    ('[postgres]\nadmin_login = "admin"\n', "postgres.admin_login"),
+    ('[postgres]\nversion = "9"\n', "postgres.version"),
+    ('[key_vault]\nsoft_delete_retention_days = 120\n', "key_vault.soft_delete_retention_days"),
+])
+def test_gateway_and_data_settings_are_refused_with_the_field(tmp_path: Path, text: str, field: str) -> None:
+    base = '[azure]\nresource_group = "rg"\nlocation = "eastus2"\n'
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, base + text)
+    assert err.value.field.startswith(field)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,10 @@ def _id(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
     """The id of one of the deployment's resources, from its type and the ``Names`` attribute of its name."""
     return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
 
+
+# Stands for an upstream account no longer configured: enough to rebuild (and delete) its endpoint's steps.
+UNKNOWN_UPSTREAM = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/unknown/providers/"
+                    "Microsoft.CognitiveServices/accounts/unknown")
 
 # The data tier's private endpoints: (target step, group id, DNS zones) — one shape for all.
 DATA_ENDPOINTS = (
@@ -101,8 +106,18 @@ def pipeline(config: Config) -> list[Step]:
 
 
 def retired(config: Config, recorded: set[str]) -> list[Step]:
-    """Steps the state file records but the configuration no longer wants (projects beyond the count)."""
-    return retired_project_steps(config, recorded)
+    """Steps the state file records but the configuration no longer wants: projects beyond the count, and
+    optional resources since switched off (an account private endpoint, the upstream endpoint, the generated
+    certificate). They are rebuilt from a configuration with every option on, and removed by deploy."""
+    everything = dataclasses.replace(
+        config,
+        foundry=config.foundry.model_copy(update={"public_network_access": "Disabled"}),
+        gateway=config.gateway.model_copy(update={"http_only": False}),
+        openai_resource_id=config.openai_resource_id or UNKNOWN_UPSTREAM,
+    )
+    current = {s.name for s in pipeline(config)}
+    optional = [s for s in pipeline(everything) if s.name in recorded and s.name not in current]
+    return optional + retired_project_steps(config, recorded)
 
 
 def deployment_outputs(ctx: RunContext) -> dict[str, object]:

@@ -132,3 +132,25 @@ def test_a_destroy_interrupted_during_the_subnet_wait_resumes(workspace: Workspa
     assert workspace.world()["resources"] == {}
     assert not any(workspace.world()["deleted"].values())
     assert writes(workspace.requests())  # (sanity: the log is the one the runs wrote)
+
+
+def test_an_account_endpoint_added_by_config_is_removed_when_switched_off(workspace: Workspace) -> None:
+    private = CONFIG + '\n[foundry]\npublic_network_access = "Disabled"\n'
+    (workspace.path / "foundry-litellm.toml").write_text(private)
+    first = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert first.returncode == 0, first.stderr
+    assert _steps(first.stdout)["private_endpoint:foundry"]["outcome"] == "created"
+    account = [r for r in workspace.world()["resources"].values()
+               if r["type"] == "Microsoft.CognitiveServices/accounts"][0]
+    assert account["body"]["properties"]["publicNetworkAccess"] == "Disabled"
+
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG)
+    public = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert public.returncode == 0, public.stderr
+    steps = _steps(public.stdout)
+    assert steps["private_endpoint:foundry"]["outcome"] == "deleted"
+    assert steps["foundry_account"]["outcome"] == "updated"
+    endpoints = [r["body"]["name"] for r in workspace.world()["resources"].values()
+                 if r["type"] == "Microsoft.Network/privateEndpoints"]
+    assert not [e for e in endpoints if e.startswith("pe-foundry-")]
+    assert "private_endpoint:foundry" not in workspace.state()["steps"]

@@ -140,8 +140,8 @@ def test_an_account_endpoint_added_by_config_is_removed_when_switched_off(worksp
     first = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
     assert first.returncode == 0, first.stderr
     assert _steps(first.stdout)["private_endpoint:foundry"]["outcome"] == "created"
-    account = [r for r in workspace.world()["resources"].values()
-               if r["type"] == "Microsoft.CognitiveServices/accounts"][0]
+    account = next(r for r in workspace.world()["resources"].values()
+               if r["type"] == "Microsoft.CognitiveServices/accounts")
     assert account["body"]["properties"]["publicNetworkAccess"] == "Disabled"
 
     (workspace.path / "foundry-litellm.toml").write_text(CONFIG)

@@ -18,6 +18,8 @@ class CosmosAccount(ArmStep):
     depends_on = ("resource_group",)
     sdk = Sdk("cosmosdb", "database_accounts")
     immutable = ("kind",)
+    create_timeout = 180 * 60  # azurerm cosmosdb_account create default (10-15 min per extra region)
+    delete_timeout = 180 * 60
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.DocumentDB/databaseAccounts", ctx.names.cosmos)

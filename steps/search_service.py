@@ -16,6 +16,7 @@ class SearchService(ArmStep):
     depends_on = ("resource_group",)
     sdk = Sdk("search", "services", delete="delete")
     immutable = ("sku.name",)
+    create_timeout = 60 * 60  # azurerm search_service create default; over an hour has been seen (#1218)
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.Search/searchServices", ctx.names.search)

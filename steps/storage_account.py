@@ -21,6 +21,7 @@ class StorageAccount(ArmStep):
     depends_on = ("resource_group",)
     sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
     immutable = ("kind",)
+    create_timeout = 60 * 60  # azurerm storage_account create default
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.Storage/storageAccounts", ctx.names.storage)

@@ -17,6 +17,7 @@ from .provider import Json, Provider, ProviderRegistry
 from .store import Store
 
 TENANT_ID = "72f988bf-0000-4000-8000-00000000e4a1"
+OPERATION_TTL = 24 * 3600  # seconds a finished operation stays queryable
 
 
 class World:
@@ -129,7 +130,16 @@ class World:
         )
         for op in due:
             self._finish(op)
-        return bool(due) | self._expire_links(now)
+        return bool(due) | self._expire_links(now) | self._forget_old_operations(now)
+
+    def _forget_old_operations(self, now: float) -> bool:
+        """Drop finished operations after a day, as ARM stops answering their status URLs; this keeps the world
+        document (rewritten on every change) from growing without end in a long-running emulator."""
+        old = [k for k, op in self.operations.items()
+               if op["status"] != "InProgress" and op.get("end") is not None and op["end"] < now - OPERATION_TTL]
+        for key in old:
+            del self.operations[key]
+        return bool(old)
 
     def _finish(self, op: Json) -> None:
         op["end"] = op["due"]

@@ -17,9 +17,9 @@ from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ConfigError
 from foundry_litellm.secrets import FINGERPRINT_TAG
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json
 
-from .key_vault_secret import write_secret
+from .key_vault_secret import VAULT_SECRETS, write_secret
 
 SECRET = "app-gateway-certificate"  # noqa: S105 - a secret's name
 PASSWORD_ENV = "FOUNDRY_LITELLM_CERTIFICATE_PASSWORD"  # noqa: S105 - a variable's name
@@ -68,7 +68,7 @@ class AppGatewayCertificate(ArmStep):
     name = "app_gateway_certificate"
     title = "Gateway TLS certificate"
     depends_on = ("key_vault", "public_ip")
-    sdk = Sdk("keyvault", "secrets", put="create_or_update", delete="delete")
+    sdk = VAULT_SECRETS
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, SECRET)

@@ -42,6 +42,8 @@ def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: di
     return result
 
 
+# Key Vault secrets on the management plane (synchronous PUT; no DELETE: secrets go with their vault).
+VAULT_SECRETS = Sdk("keyvault", "secrets", delete="delete", put="create_or_update")
 MASTER_KEY = "litellm-master-key"
 _MASTER_KEY_USERS = ("litellm_app", "model_gateway_connection", "model_gateway_connection:static")
 
@@ -62,7 +64,7 @@ def _unused_master_key(ctx: RunContext) -> bool:
 class KeyVaultSecret(ArmStep):
     """See foundry_litellm/step.py."""
 
-    sdk = Sdk("keyvault", "secrets", put="create_or_update", delete="delete")
+    sdk = VAULT_SECRETS
     tagged = True
 
     def __init__(self, secret: str) -> None:

@@ -13,9 +13,9 @@ from urllib.parse import quote
 from foundry_litellm import azure_ops, secrets
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json
 
-from .key_vault_secret import write_secret
+from .key_vault_secret import VAULT_SECRETS, write_secret
 
 PASSWORD = "postgres-admin-password"  # noqa: S105 - the secret's name, not a value
 DATABASE_URL = "database-url"
@@ -35,7 +35,7 @@ class PostgresCredentials(ArmStep):
     name = "postgres_credentials"
     title = "Secrets postgres-admin-password, database-url"
     depends_on = ("key_vault",)
-    sdk = Sdk("keyvault", "secrets", put="create_or_update", delete="delete")
+    sdk = VAULT_SECRETS
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, PASSWORD)

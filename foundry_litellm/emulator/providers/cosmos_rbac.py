@@ -82,10 +82,11 @@ def _built_in_body(account_id: str, guid: str) -> Json:
                            "permissions": [{"dataActions": actions, "notDataActions": []}]}}
 
 
-class SqlRoleDefinition(Provider):
-    type = DEFINITION_TYPE
+class _CosmosRbac(Provider):
+    """What role definitions and assignments share on the wire (rbac.json): 202 with both headers, no body."""
+
     api_versions = VERSIONS
-    put_style = "async+location+accepted"
+    put_style = "async+location+accepted"  # 202 with Azure-AsyncOperation and Location, no body
     create_status = 202
     delete_style = "async+location"
     location = "none"
@@ -93,6 +94,10 @@ class SqlRoleDefinition(Provider):
     lock_parent = True
     durations = Durations(create=20, update=20, delete=20)  # an estimate
     name_rule = _GUID
+
+
+class SqlRoleDefinition(_CosmosRbac):
+    type = DEFINITION_TYPE
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         from ..arm import Response
@@ -133,17 +138,8 @@ class SqlRoleDefinition(Provider):
         body["properties"]["type"] = "CustomRole"
 
 
-class SqlRoleAssignment(Provider):
+class SqlRoleAssignment(_CosmosRbac):
     type = ASSIGNMENT_TYPE
-    api_versions = VERSIONS
-    put_style = "async+location+accepted"  # 202 with Azure-AsyncOperation and Location, no body
-    create_status = 202
-    delete_style = "async+location"
-    location = "none"
-    top_level = ()
-    lock_parent = True
-    durations = Durations(create=20, update=20, delete=20)  # an estimate
-    name_rule = _GUID
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         world = arm.world

@@ -17,22 +17,10 @@ from tests.emulator.foundry_support import (
     agent_network,
     create_account,
     error_code,
-    foundry_clients,
     identity,
     raw,
 )
 from tests.emulator.helpers import rid, wait_until
-
-
-@pytest.fixture
-def c(sdk: dict[str, Any], credential: Any) -> dict[str, Any]:
-    return foundry_clients(sdk, credential)
-
-
-@pytest.fixture
-def rg(c: dict[str, Any]) -> str:
-    c["rm"].resource_groups.create_or_update("rg1", {"location": LOCATION})
-    return "rg1"
 
 
 def _links(c: dict[str, Any], rg: str) -> list[Any]:

@@ -25,17 +25,6 @@ MODEL_DISCOVERY = '{"listModelsEndpoint":"/v1/models","deploymentProvider":"Open
 
 
 @pytest.fixture
-def c(sdk: dict[str, Any], credential: Any) -> dict[str, Any]:
-    return foundry_clients(sdk, credential)
-
-
-@pytest.fixture
-def rg(c: dict[str, Any]) -> str:
-    c["rm"].resource_groups.create_or_update("rg1", {"location": LOCATION})
-    return "rg1"
-
-
-@pytest.fixture
 def slow(make_emulator: Any, credential: Any) -> dict[str, Any]:
     """Clients on an emulator ten times slower than the default one: a project create lasts 0.8 s, long enough to
     race other writes against it deterministically."""

@@ -16,17 +16,6 @@ from tests.emulator.helpers import rid
 CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"
 
 
-@pytest.fixture
-def c(sdk: dict[str, Any], credential: Any) -> dict[str, Any]:
-    return foundry_clients(sdk, credential)
-
-
-@pytest.fixture
-def rg(c: dict[str, Any]) -> str:
-    c["rm"].resource_groups.create_or_update("rg1", {"location": LOCATION})
-    return "rg1"
-
-
 def _cosmos(c: dict[str, Any], rg: str, name: str = "cosmos1") -> str:
     body = {"location": LOCATION, "kind": "GlobalDocumentDB",
             "properties": {"databaseAccountOfferType": "Standard", "disableLocalAuth": True,

@@ -27,17 +27,6 @@ def account_id(rg: str, name: str = "acct") -> str:
     return rid(rg, f"Microsoft.CognitiveServices/accounts/{name}")
 
 
-@pytest.fixture
-def c(sdk: dict[str, Any], credential: Any) -> dict[str, Any]:
-    return foundry_clients(sdk, credential)
-
-
-@pytest.fixture
-def rg(c: dict[str, Any]) -> str:
-    c["rm"].resource_groups.create_or_update("rg1", {"location": LOCATION})
-    return "rg1"
-
-
 def _project_with_connections(c: dict[str, Any], rg: str) -> dict[str, str]:
     create_account(c, rg, "acct")
     c["cs"].projects.begin_create(rg, "acct", "p1", raw(project_body())).result()

@@ -108,3 +108,52 @@ def test_gateway_config_prints_the_rendered_file_without_secrets(workspace: Work
     document = yaml.safe_load(result.stdout)
     assert document["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
     assert workspace.env["OPENAI_API_KEY"] not in result.stdout
+
+
+def test_an_upstream_account_in_another_subscription_gets_an_endpoint_awaiting_approval(workspace: Workspace) -> None:
+    """A cross-subscription endpoint needs the owner's approval (Learn "Manage a private endpoint connection"):
+    the deploy says so and goes on instead of waiting."""
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from foundry_litellm.emulator import Emulator
+    from tests.conftest import FakeCredential
+
+    other = "11111111-2222-3333-4444-555555555555"
+    upstream = (f"/subscriptions/{other}/resourceGroups/rg-upstream/providers/Microsoft.CognitiveServices/"
+                "accounts/upstream-openai")
+    with Emulator(workspace.emulator_dir, time_scale=0.002) as emu:
+        kw = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+        ResourceManagementClient(FakeCredential(), other, **kw).resource_groups.create_or_update(
+            "rg-upstream", {"location": "eastus2"})
+        body = {"location": "eastus2", "kind": "OpenAI", "sku": {"name": "S0"},
+                "properties": {"customSubDomainName": "upstream-openai-tests"}}
+        CognitiveServicesManagementClient(FakeCredential(), other, **kw).accounts.begin_create(
+            "rg-upstream", "upstream-openai", json.dumps(body).encode()).result()
+    result = workspace.run("deploy", "--emulator", "--yes", "-o", "json", extra_env={"OPENAI_RESOURCE_ID": upstream})
+    assert result.returncode == 0, result.stderr
+    assert "waiting for approval by the owner of" in result.stderr
+    endpoint = [r for r in workspace.world()["resources"].values()
+                if r["type"] == "Microsoft.Network/privateEndpoints" and r["body"]["name"].startswith("pe-openai-")]
+    connections = endpoint[0]["body"]["properties"]["manualPrivateLinkServiceConnections"]
+    assert connections[0]["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"
+    assert workspace.state()["steps"]["private_endpoint:openai"]["outputs"]["connection_state"] == "Pending"
+
+
+def test_waf_allow_list_and_plain_http_shape_the_gateway(workspace: Workspace) -> None:
+    (workspace.path / "foundry-litellm.toml").write_text(
+        CONFIG + '\n[gateway]\nwaf = true\nallowed_source_ips = ["203.0.113.0/24"]\nhttp_only = true\n')
+    deployed = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert deployed.returncode == 0, deployed.stderr
+    assert json.loads(deployed.stdout)["outputs"]["litellm_url"].startswith("http://")
+    world = workspace.world()["resources"].values()
+    gateway = next(r for r in world if r["type"] == "Microsoft.Network/applicationGateways")["body"]["properties"]
+    assert gateway["sku"]["name"] == "WAF_v2"
+    assert gateway["webApplicationFirewallConfiguration"]["ruleSetType"] == "OWASP"
+    assert [listener["properties"]["protocol"] for listener in gateway["httpListeners"]] == ["Http"]
+    assert gateway["backendHttpSettingsCollection"][0]["properties"]["requestTimeout"] >= 600
+    assert gateway["probes"][0]["properties"]["path"] == "/health/liveliness"
+    nsg = next(r for r in world if r["type"] == "Microsoft.Network/networkSecurityGroups"
+               and r["body"]["name"].endswith("-appgw"))
+    https = next(r for r in nsg["body"]["properties"]["securityRules"] if r["name"] == "AllowHttpsInbound")
+    assert https["properties"]["sourceAddressPrefixes"] == ["203.0.113.0/24"]

@@ -20,18 +20,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
 from tests.emulator.helpers import SUB, clients, rid
-from tests.emulator.test_data_fixtures import fresh, shared_emulator  # noqa: F401 - a fixture
 
 SECRETS_USER = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/" \
                "4633458b-17de-408a-b874-0445c86b69e6"
 READER = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/" \
          "21090545-7ca7-4776-b22c-e363652d74d2"
-
-
-@pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Any:
-    """One emulator for the module, emptied before every test (test_data_fixtures)."""
-    return fresh(request.getfixturevalue("shared_emulator"))
 
 
 def _assignment(principal: str, role: str = SECRETS_USER, **extra: Any) -> io.BytesIO:

@@ -16,19 +16,12 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator.helpers import SUB, rid
-from tests.emulator.test_data_fixtures import fresh, shared_emulator  # noqa: F401 - a fixture
 
 TENANT = "72f988bf-0000-4000-8000-00000000e4a1"
 OTHER_SUB = "00000000-0000-0000-0000-0000000000bb"
 VAULT = {"location": "eastus", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"},
                                               "accessPolicies": [], "enableRbacAuthorization": True,
                                               "softDeleteRetentionInDays": 7}}
-
-
-@pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Any:
-    """One emulator for the module, emptied before every test (test_data_fixtures)."""
-    return fresh(request.getfixturevalue("shared_emulator"))
 
 
 def _vault(**props: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Shared fixtures of the data-tier tests: one strict emulator per module, a fresh world for every test.
+"""Fixtures of the data-tier tests: one strict emulator per module, a fresh world for every test.
 
 Starting a server per test costs more than the tests themselves; emptying the world between tests keeps them
 isolated (global names, soft-deleted vaults and principals all live in the world).
@@ -34,3 +34,9 @@ def fresh(emu: Any) -> Any:
         app.log.entries.clear()
     app.faults.load({"seed": 0, "rules": []})
     return emu
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest) -> Any:
+    """One emulator for the module, emptied before every test."""
+    return fresh(request.getfixturevalue("shared_emulator"))

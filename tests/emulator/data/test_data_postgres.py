@@ -17,18 +17,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator.helpers import SUB, log_for, rid, vnet_body
-from tests.emulator.test_data_fixtures import fresh, shared_emulator  # noqa: F401 - a fixture
 
 SERVER = {"location": "eastus", "sku": {"name": "Standard_B1ms", "tier": "Burstable"},
           "properties": {"version": "16", "administratorLogin": "myPgAdmin",
                          "administratorLoginPassword": "Str0ng-Passw0rd!", "storage": {"storageSizeGB": 32},
                          "network": {"publicNetworkAccess": "Disabled"}}}
-
-
-@pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Any:
-    """One emulator for the module, emptied before every test (test_data_fixtures)."""
-    return fresh(request.getfixturevalue("shared_emulator"))
 
 
 def _server(**props: Any) -> dict[str, Any]:

@@ -19,17 +19,10 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator.helpers import SUB, clients, rid, vnet_body
-from tests.emulator.test_data_fixtures import fresh, shared_emulator  # noqa: F401 - a fixture
 
 OTHER_SUB = "00000000-0000-0000-0000-0000000000bb"
 TENANT = "72f988bf-0000-4000-8000-00000000e4a1"
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
-
-
-@pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Any:
-    """One emulator for the module, emptied before every test (test_data_fixtures)."""
-    return fresh(request.getfixturevalue("shared_emulator"))
 
 
 def _pe(rg: str, target: str, group: str | list[str] | None, *, manual: bool = False, subnet: str = "pe",

@@ -18,17 +18,10 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator.helpers import SUB, log_for, rid
-from tests.emulator.test_data_fixtures import fresh, shared_emulator  # noqa: F401 - a fixture
 
 OTHER_SUB = "00000000-0000-0000-0000-0000000000bb"
 STORAGE = {"location": "eastus", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
            "properties": {"allowSharedKeyAccess": False}}
-
-
-@pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Any:
-    """One emulator for the module, emptied before every test (test_data_fixtures)."""
-    return fresh(request.getfixturevalue("shared_emulator"))
 
 
 def _cosmos(*regions: str, location: str = "eastus") -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from foundry_litellm.config import Config
@@ -23,7 +22,7 @@ from .network_security_group import NetworkSecurityGroup
 from .postgres_credentials import PostgresCredentials
 from .postgres_server import PostgresDatabase, PostgresServer
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target
+from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
 from .resource_group import ResourceGroup
 from .role_assignment import KEY_VAULT_SECRETS_USER, RoleAssignment
 from .search_service import SearchService
@@ -31,27 +30,21 @@ from .storage_account import StorageAccount
 from .subnet import Subnet
 from .virtual_network import VirtualNetwork
 
-
-def _id(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
-    """The id of one of the deployment's resources, from its type and the ``Names`` attribute of its name."""
-    return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
-
-
 # Stands for an upstream account no longer configured: enough to rebuild (and delete) its endpoint's steps.
 UNKNOWN_UPSTREAM = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/unknown/providers/"
                     "Microsoft.CognitiveServices/accounts/unknown")
 
 # The data tier's private endpoints: (target step, group id, DNS zones) — one shape for all.
 DATA_ENDPOINTS = (
-    Target("key_vault", "key_vault", _id("Microsoft.KeyVault/vaults", "key_vault"), "vault",
+    Target("key_vault", "key_vault", id_of("Microsoft.KeyVault/vaults", "key_vault"), "vault",
            ("key_vault",)),
-    Target("storage", "storage_account", _id("Microsoft.Storage/storageAccounts", "storage"), "blob",
+    Target("storage", "storage_account", id_of("Microsoft.Storage/storageAccounts", "storage"), "blob",
            ("blob",)),
-    Target("cosmos", "cosmos_account", _id("Microsoft.DocumentDB/databaseAccounts", "cosmos"), "Sql",
+    Target("cosmos", "cosmos_account", id_of("Microsoft.DocumentDB/databaseAccounts", "cosmos"), "Sql",
            ("cosmos",)),
-    Target("search", "search_service", _id("Microsoft.Search/searchServices", "search"), "searchService",
+    Target("search", "search_service", id_of("Microsoft.Search/searchServices", "search"), "searchService",
            ("search",)),
-    Target("postgres", "postgres_server", _id("Microsoft.DBforPostgreSQL/flexibleServers", "postgres"),
+    Target("postgres", "postgres_server", id_of("Microsoft.DBforPostgreSQL/flexibleServers", "postgres"),
            "postgresqlServer", ("postgres",)),
 )
 
@@ -71,7 +64,7 @@ def _network(config: Config) -> list[Step]:
 
 
 def _data(config: Config) -> list[Step]:
-    vault_id = _id("Microsoft.KeyVault/vaults", "key_vault")
+    vault_id = id_of("Microsoft.KeyVault/vaults", "key_vault")
     return [
         KeyVault(),
         *(KeyVaultSecret(s) for s in ("openai-api-key", "litellm-master-key", "litellm-salt-key",

@@ -19,7 +19,7 @@ from .foundry_account import FoundryAccount
 from .foundry_connection import KINDS, ProjectConnection
 from .foundry_project import FoundryProject
 from .managed_identity import ManagedIdentity
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target
+from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
 from .role_assignment import (
     COSMOS_DB_OPERATOR,
     SEARCH_INDEX_DATA_CONTRIBUTOR,
@@ -29,14 +29,9 @@ from .role_assignment import (
     RoleAssignment,
 )
 
-FOUNDRY_ENDPOINT = Target(
-    "foundry", "foundry_account",
-    lambda ctx: ctx.resource_id("Microsoft.CognitiveServices/accounts", ctx.names.foundry_account),
-    "account", ("ai_services", "openai", "cognitive_services"))
-
-
-def _id(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
-    return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
+FOUNDRY_ENDPOINT = Target("foundry", "foundry_account",
+                          id_of("Microsoft.CognitiveServices/accounts", "foundry_account"), "account",
+                          ("ai_services", "openai", "cognitive_services"))
 
 
 def blob_owner_condition(index: int) -> Callable[[RunContext], str]:
@@ -55,9 +50,9 @@ def blob_owner_condition(index: int) -> Callable[[RunContext], str]:
 def project_steps(index: int) -> list[Step]:
     """Everything one project needs, in order."""
     principal = (f"managed_identity:project-{index}", "principal_id")
-    storage = _id("Microsoft.Storage/storageAccounts", "storage")
-    search = _id("Microsoft.Search/searchServices", "search")
-    cosmos = _id("Microsoft.DocumentDB/databaseAccounts", "cosmos")
+    storage = id_of("Microsoft.Storage/storageAccounts", "storage")
+    search = id_of("Microsoft.Search/searchServices", "search")
+    cosmos = id_of("Microsoft.DocumentDB/databaseAccounts", "cosmos")
     # Before the capability host: the agent service checks these when the host is created.
     pre = [
         RoleAssignment(f"project-{index}-storage-blob-data-contributor", scope=storage, principal=principal,

@@ -13,13 +13,13 @@ from .application_gateway import ApplicationGateway
 from .container_apps_environment import ContainerAppsEnvironment
 from .litellm_app import LiteLLMApp
 from .model_gateway_connection import ModelGatewayConnection
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target
+from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
 from .public_ip import PublicIp
 
 CONTAINER_APPS_ENDPOINT = Target(
     "container_apps", "container_apps_environment",
-    lambda ctx: ctx.resource_id("Microsoft.App/managedEnvironments", ctx.names.container_apps_environment),
-    "managedEnvironments", ("container_apps",))
+    id_of("Microsoft.App/managedEnvironments", "container_apps_environment"), "managedEnvironments",
+    ("container_apps",))
 OPENAI_ENDPOINT = Target(
     "openai", "subnet:private_endpoint", lambda ctx: str(ctx.config.openai_resource_id),
     "account", ("ai_services", "openai", "cognitive_services"))

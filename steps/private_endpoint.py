@@ -24,6 +24,11 @@ class Target:
     zones: tuple[str, ...]  # keys of foundry_litellm.names.DNS_ZONES
 
 
+def id_of(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
+    """The id of one of the deployment's resources, from its type and the ``Names`` attribute of its name."""
+    return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
+
+
 def _vnet_key(ctx: RunContext) -> frozenset[str]:
     return frozenset({ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet).lower()})
 

@@ -6,29 +6,13 @@ import json
 
 import yaml
 
+from foundry_litellm.config import DEFAULT_MODELS, ModelSection
+
 from .conftest import CONFIG, Workspace, writes
 
-FOURTH_MODEL = """
-[[gateway.models]]
-name = "azure-gpt-4.1-mini"
-deployment = "gpt-4.1-mini"
-api_version = "2025-01-01-preview"
-
-[[gateway.models]]
-name = "azure-gpt-5-mini"
-deployment = "gpt-5-mini"
-api_version = "2025-04-01-preview"
-
-[[gateway.models]]
-name = "azure-o3-mini"
-deployment = "o3-mini"
-api_version = "2025-01-01-preview"
-
-[[gateway.models]]
-name = "azure-gpt-4o"
-deployment = "gpt-4o"
-api_version = "2024-10-21"
-"""
+FOURTH_MODEL = "".join(
+    f'\n[[gateway.models]]\nname = "{m.name}"\ndeployment = "{m.deployment}"\napi_version = "{m.api_version}"\n'
+    for m in (*DEFAULT_MODELS, ModelSection(name="azure-gpt-4o", deployment="gpt-4o", api_version="2024-10-21")))
 
 
 def _app_puts(entries: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -109,6 +109,7 @@ class PostgresSection(_Section):
     admin_login: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "litellmadmin"
     entra_auth: bool = False
     threat_protection: bool = False
+    min_tls_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
 
     @field_validator("admin_login")
     @classmethod

@@ -50,6 +50,7 @@ location = "eastus2"
 # admin_login = "litellmadmin"
 # entra_auth = false                        # Entra ID authentication besides the generated password
 # threat_protection = false                 # Defender for PostgreSQL (billed)
+# min_tls_version = "TLSv1.2"               # or "TLSv1.3"; TLS itself is always required
 
 [search]
 # sku = "basic"

@@ -20,6 +20,7 @@ from .log_analytics_workspace import LogAnalyticsWorkspace
 from .managed_identity import ManagedIdentity
 from .network_security_group import NetworkSecurityGroup
 from .postgres_credentials import PostgresCredentials
+from .postgres_parameter import TLS_PARAMETERS, PostgresParameter
 from .postgres_server import PostgresDatabase, PostgresServer
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
 from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
@@ -77,6 +78,7 @@ def _data(config: Config) -> list[Step]:
         SearchService(),
         PostgresServer(),
         PostgresDatabase(),
+        *(PostgresParameter(p) for p in TLS_PARAMETERS),
         *(PrivateEndpoint(t) for t in DATA_ENDPOINTS),
         *(PrivateDnsZoneGroup(t) for t in DATA_ENDPOINTS),
     ]

@@ -61,7 +61,7 @@ class PostgresCredentials(ArmStep):
         return []  # present means right: the values are never rewritten by a re-run
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        password = secrets.password()
+        password = secrets.password(login=ctx.config.postgres.admin_login)
         ctx.secrets.put(PASSWORD, password, fresh=True)
         url = database_url(ctx, password)
         ctx.secrets.put(DATABASE_URL, url, fresh=True)

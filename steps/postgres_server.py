@@ -67,14 +67,31 @@ class PostgresServer(ArmStep):
         return {"id": actual["id"], "fqdn": str(actual["properties"].get("fullyQualifiedDomainName", ""))}
 
 
-class PostgresDatabase(ArmStep):
+class ServerChild(ArmStep):
+    """A child of the server without tags of its own: owned with the server, deleted with it."""
+
+    depends_on = ("postgres_server",)
+    tagged = False
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        # One write at a time per server: its databases and parameters queue behind each other.
+        return frozenset({PostgresServer().resource_id(ctx).lower()})
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        server = PostgresServer()
+        live = server.read(ctx)
+        return live is not None and server.owned(ctx, live)
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        """Goes with its server."""
+
+
+class PostgresDatabase(ServerChild):
     """See foundry_litellm/step.py."""
 
     name = "postgres_database"
     title = "PostgreSQL database litellm"
-    depends_on = ("postgres_server",)
     sdk = Sdk("postgres", "databases", put="begin_create")
-    tagged = False
 
     def resource_id(self, ctx: RunContext) -> str:
         return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers/databases", ctx.names.postgres, DATABASE)
@@ -84,11 +101,3 @@ class PostgresDatabase(ArmStep):
 
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"charset": "UTF8", "collation": "en_US.utf8"}}
-
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        server = PostgresServer()
-        live = server.read(ctx)
-        return live is not None and server.owned(ctx, live)
-
-    def delete(self, ctx: RunContext, actual: Json) -> None:
-        """The database goes with its server."""

@@ -10,6 +10,10 @@ operation fails later with an opaque InternalServerError (the same issue). Serve
 "Specified server name is already used." (Azure/azure-service-operator#2428, azure-cli#11633); a delegated
 subnet needs a private DNS zone named *.postgres.database.azure.com (PrivateDnsZoneNameNotValid,
 hashicorp/terraform-provider-azurerm#24549). Creation takes about 4.5 minutes (azd 4 m 3 s, Terraform 5 m 6 s).
+Server parameters (``configurations``) exist with the server: GET, PUT and PATCH only, no create, no DELETE
+(openapi.json); their defaults and the ``system-default``/``user-override`` sources follow Learn "Server
+parameters in Azure Database for PostgreSQL" (require_secure_transport on, ssl_min_protocol_version TLSv1.2;
+CIS Azure Foundations 5.2.1 audits the former).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from ..errors import bad_request, conflict
+from ..errors import ArmError, bad_request, conflict, not_found
 from ..provider import Durations, Json, NameRule, Provider, prop
 from ..world import World
 from .data_common import iso_now, same_name_elsewhere
@@ -181,6 +185,10 @@ class FlexibleServer(_PostgresProvider):
             world.add_link(subnet_id, {"name": "DBforPostgreSQL-flexibleServers", "holder": record["id"],
                                        "linked_type": SERVER_TYPE})
 
+    def completed(self, world: World, record: Json, op: Json) -> None:
+        if op["kind"] == "create":
+            seed_parameters(world, record)
+
     def render(self, world: World, record: Json) -> Json:
         body = super().render(world, record)
         body["properties"]["state"] = STATES.get(record["body"]["properties"].get("provisioningState", ""), "Ready")
@@ -215,4 +223,63 @@ class ThreatProtection(_PostgresProvider):
         body["properties"]["creationTime"] = old.get("creationTime") or iso_now(world)
 
 
-PROVIDERS: list[Provider] = [FlexibleServer(), Database(), ThreatProtection()]
+# name: (default, data type, allowed values, description); the parameters our steps and tests touch.
+PARAMETERS = {
+    "require_secure_transport": ("on", "Boolean", "on,off",
+                                 "Sets whether client connections to the server are required to use some form of "
+                                 "secure transport."),
+    "ssl_min_protocol_version": ("TLSv1.2", "Enumeration", "TLSv1.2,TLSv1.3",
+                                 "Sets the minimum SSL/TLS protocol version to use."),
+    "log_connections": ("on", "Boolean", "on,off", "Logs each successful connection."),
+}
+PARAMETER_TYPE = f"{SERVER_TYPE}/configurations"
+
+
+def seed_parameters(world: World, server: Json) -> None:
+    """The server's parameters at their defaults, as a new server has them."""
+    for name, (default, data_type, allowed, description) in PARAMETERS.items():
+        rid = f"{server['id']}/configurations/{name}"
+        if world.get(rid) is not None:
+            continue
+        world.store_record({"id": rid, "type": PARAMETER_TYPE, "created": world.now(), "op": None, "internal": {},
+                            "body": {"id": rid, "name": name, "type": PARAMETER_TYPE, "properties": {
+                                "value": default, "description": description, "defaultValue": default,
+                                "dataType": data_type, "allowedValues": allowed, "source": "system-default",
+                                "isDynamicConfig": True, "isReadOnly": False, "isConfigPendingRestart": False,
+                                "provisioningState": "Succeeded"}}})
+
+
+class ServerParameter(_PostgresProvider):
+    type = PARAMETER_TYPE
+    durations = Durations(update=20)  # estimate: a dynamic parameter applies without a restart
+    location = "none"
+    lock_parent = True  # one write at a time per server (modelled, as for databases)
+    top_level = ()
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        if req.method == "DELETE":  # the spec has no DELETE for configurations (modelled answer)
+            raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method 'DELETE'.")
+        return None
+
+    def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        if existing is None:  # parameters cannot be created; an unknown name is not found (modelled)
+            raise not_found(PARAMETER_TYPE, "/".join(ref.names), ref.resource_group)
+        old = existing["body"]["properties"]
+        value = body["properties"].get("value")
+        allowed = {v.lower(): v for v in str(old["allowedValues"]).split(",")}
+        if not isinstance(value, str) or value.lower() not in allowed:
+            raise bad_request("InvalidParameterValue", f"Invalid value given for parameter '{ref.name}'. Specify "
+                              f"a valid parameter value ({old['allowedValues']}).")  # modelled code
+        if old.get("isReadOnly"):
+            raise bad_request("ReadOnlyConfiguration", f"Parameter '{ref.name}' is read-only.")  # modelled code
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        assert existing is not None
+        old = existing["body"]["properties"]
+        allowed = {v.lower(): v for v in str(old["allowedValues"]).split(",")}
+        value = allowed[str(body["properties"]["value"]).lower()]
+        body["properties"] = {**old, "value": value, "source": "user-override"}
+        body["properties"].pop("provisioningState", None)
+
+
+PROVIDERS: list[Provider] = [FlexibleServer(), Database(), ThreatProtection(), ServerParameter()]

@@ -107,3 +107,35 @@ def test_vnet_injection_needs_a_delegated_subnet_and_a_postgres_zone(pg: Any, rg
     assert err.value.error.code == "InUseSubnetCannotBeDeleted"
     pg.servers.begin_delete(rg, "pg-litellm").result()
     net.subnets.begin_delete(rg, "v1", "db").result()
+
+
+# Server parameters: openapi.json 2025-08-01 (GET/PUT/PATCH only); defaults from Learn "Server parameters in
+# Azure Database for PostgreSQL" (require_secure_transport on: CIS Azure Foundations 5.2.1 audits it).
+def test_server_parameters_exist_with_the_server_at_their_defaults(pg: Any, rg: str) -> None:
+    pg.servers.begin_create_or_update(rg, "pg-litellm", _server()).result()
+    tls = pg.configurations.get(rg, "pg-litellm", "require_secure_transport")
+    assert (tls.value, tls.default_value, tls.source) == ("on", "on", "system-default")
+    assert pg.configurations.get(rg, "pg-litellm", "ssl_min_protocol_version").value == "TLSv1.2"
+    names = {c.name for c in pg.configurations.list_by_server(rg, "pg-litellm")}
+    assert {"require_secure_transport", "ssl_min_protocol_version"} <= names
+
+
+def test_server_parameter_update_is_long_running_and_checked(pg: Any, rg: str, admin: Any) -> None:
+    pg.servers.begin_create_or_update(rg, "pg-litellm", _server()).result()
+    poller = pg.configurations.begin_put(rg, "pg-litellm", "ssl_min_protocol_version",
+                                         {"properties": {"value": "TLSv1.3", "source": "user-override"}})
+    changed = poller.result()
+    assert (changed.value, changed.source, changed.default_value) == ("TLSv1.3", "user-override", "TLSv1.2")
+    assert [e["status"] for e in log_for(admin, "PUT", "/configurations/ssl_min_protocol_version")] == [202]
+    with pytest.raises(HttpResponseError) as err:
+        pg.configurations.begin_put(rg, "pg-litellm", "require_secure_transport", {"properties": {"value": "maybe"}})
+    assert err.value.status_code == 400
+    with pytest.raises(ResourceNotFoundError):  # parameters are never created
+        pg.configurations.begin_put(rg, "pg-litellm", "no_such_parameter", {"properties": {"value": "on"}})
+
+
+def test_server_parameters_go_with_the_server(pg: Any, rg: str) -> None:
+    pg.servers.begin_create_or_update(rg, "pg-litellm", _server()).result()
+    pg.servers.begin_delete(rg, "pg-litellm").result()
+    with pytest.raises(ResourceNotFoundError):
+        pg.configurations.get(rg, "pg-litellm", "require_secure_transport")

@@ -53,11 +53,12 @@ def raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
 
 
 def get_or_none(get: Callable[..., Any], *args: Any) -> Json | None:
-    """A GET as raw JSON; None when the resource does not exist."""
+    """A GET as raw JSON; None when the resource does not exist — also when its namespace is not registered:
+    Azure refuses to unregister a namespace while resources of it exist, so nothing of it can be there."""
     try:
         result: Json | None = get(*args, cls=raw)
     except Exception as exc:
-        if is_not_found(exc):
+        if is_not_found(exc) or error_code(exc) == "MissingSubscriptionRegistration":
             return None
         raise
     return result

@@ -29,6 +29,9 @@ def serve(
         envvar="FOUNDRY_LITELLM_EMULATOR_STRICT")] = None,
     specs: Annotated[Path | None, typer.Option(help="Directory of Azure REST API specs, for --strict.",
                                                envvar="FOUNDRY_LITELLM_EMULATOR_SPECS")] = None,
+    registered: Annotated[str | None, typer.Option(
+        help="Resource providers registered at the start: 'new' (a new subscription: only Azure's defaults) or "
+             "'all'.", envvar="FOUNDRY_LITELLM_EMULATOR_REGISTERED")] = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; print one JSON line with url, ca_cert and data_dir when ready."""
     from .emulator.faults import FaultSpecError
@@ -37,7 +40,7 @@ def serve(
 
     try:
         code = run(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
-                   faults_file=faults, strict=strict, specs_dir=specs)
+                   faults_file=faults, strict=strict, specs_dir=specs, registered=registered)
     except (FaultSpecError, ValueError, DataDirBusy, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -141,6 +141,7 @@ class Clients:
                     polling_interval=self.target.polling_interval,
                     user_agent=f"foundry-litellm/{__version__}",
                 )
+                _without_auto_registration(self._clients[name])
             return self._clients[name]
 
     def close(self) -> None:
@@ -152,3 +153,19 @@ class Clients:
             self._clients.clear()
             if self._session is not None:
                 self._session.close()
+
+
+def _without_auto_registration(client: Any) -> None:
+    """Take the SDK's provider auto-registration out of the client's pipeline.
+
+    On a 409 MissingSubscriptionRegistration, azure-mgmt-core registers the namespace itself and polls every
+    10 s with no bound (ARMAutoResourceProviderRegistrationPolicy): a write during ``--plan`` or ``status``, and a
+    wait no timeout covers. Registration is a step of ours (steps/resource_provider.py), so the 409 passes
+    through, and a read treats it as "nothing there" (azure_ops.get_or_none).
+    """
+    from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
+
+    pipeline = getattr(getattr(client, "_client", None), "_pipeline", None)
+    for policy in getattr(pipeline, "_impl_policies", []):
+        if isinstance(policy, ARMAutoResourceProviderRegistrationPolicy):
+            policy.send = policy.next.send  # type: ignore[method-assign]

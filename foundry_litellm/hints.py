@@ -8,7 +8,8 @@ HINTS: dict[str, str] = {
     "AuthenticationFailed": "sign in again: az login, or set the service principal / workload identity variables",
     "InvalidAuthenticationTokenTenant": "the subscription belongs to another tenant: set AZURE_TENANT_ID",
     "SubscriptionNotFound": "check azure.subscription_id / AZURE_SUBSCRIPTION_ID",
-    "MissingSubscriptionRegistration": "register the resource provider: az provider register --namespace <RP>",
+    "MissingSubscriptionRegistration": "deploy registers the namespaces it needs (resource_provider steps); if "
+                                       "this one is missing, run: az provider register --namespace <namespace>",
     "ResourceGroupBeingDeleted": "the resource group is still being deleted; run again when it is gone",
     "InUseSubnetCannotBeDeleted": "something still lives in the subnet (a private endpoint, or a service "
                                   "association link that Azure releases minutes after its owner is purged); "

@@ -57,6 +57,8 @@ class Step:
     name: str = ""
     title: str = ""  # what the progress table shows, e.g. "Virtual network"
     depends_on: tuple[str, ...] = ()
+    # Resource provider namespaces this step needs registered besides the one of its own resource type.
+    registrations: tuple[str, ...] = ()
     create_timeout: float = 30 * 60  # seconds; at least azurerm's defaults
     delete_timeout: float = 30 * 60
     replaceable: bool = False  # a change to an immutable field may be done as delete + create

@@ -25,6 +25,8 @@ from .postgres_server import PostgresDatabase, PostgresServer
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
 from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
 from .resource_group import ResourceGroup
+from .resource_provider import CLIENT_NAMESPACES, ResourceProvider
+from .resource_provider import step_name as resource_provider_step
 from .role_assignment import KEY_VAULT_SECRETS_USER, RoleAssignment
 from .search_service import SearchService
 from .storage_account import StorageAccount
@@ -86,7 +88,7 @@ def _data(config: Config) -> list[Step]:
 
 def pipeline(config: Config) -> list[Step]:
     """The ordered declaration of every step this configuration deploys."""
-    return [
+    return with_registrations([
         ResourceGroup(),
         ManagedIdentity("gateway"),
         ManagedIdentity("foundry"),
@@ -97,7 +99,19 @@ def pipeline(config: Config) -> list[Step]:
         *_data(config),
         *foundry_steps(config),
         *gateway_steps(config),
-    ]
+    ])
+
+
+def with_registrations(steps: list[Step]) -> list[Step]:
+    """The steps, preceded by the registration of every namespace they use; each step waits only for its own."""
+    needed: set[str] = set()
+    for step in steps:
+        sdk = getattr(step, "sdk", None)
+        own = CLIENT_NAMESPACES.get(sdk.client) if sdk is not None else None
+        namespaces = ((own,) if own else ()) + step.registrations
+        step.depends_on = (*step.depends_on, *(resource_provider_step(n) for n in namespaces))
+        needed.update(namespaces)
+    return [*(ResourceProvider(n) for n in sorted(needed)), *steps]
 
 
 def retired(config: Config, recorded: set[str]) -> list[Step]:

@@ -14,6 +14,8 @@ from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
+from .resource_provider import AGENT_SERVICE_NAMESPACES
+
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 
 
@@ -28,6 +30,7 @@ class FoundryAccount(ArmStep):
     name = "foundry_account"
     title = "Foundry account"
     depends_on = ("resource_group", "managed_identity:foundry", "subnet:agent")
+    registrations = AGENT_SERVICE_NAMESPACES  # the injected Agent service runs on them (foundry-samples#853)
     sdk = Sdk("cognitive", "accounts", put="begin_create")
     create_timeout = 180 * 60  # azurerm ai_foundry create default
     delete_timeout = 60 * 60

@@ -17,6 +17,9 @@ SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 # Strict mode for every emulator this test run starts, in-process or in a subprocess CLI.
 os.environ["FOUNDRY_LITELLM_EMULATOR_STRICT"] = "1"
 os.environ["FOUNDRY_LITELLM_EMULATOR_SPECS"] = str(SPECS)
+# The emulator tests work in a subscription where every resource provider is registered; CLI workspaces drop
+# this variable (tests/cli/conftest.py) and start from a new subscription, so deploy has to register them.
+os.environ["FOUNDRY_LITELLM_EMULATOR_REGISTERED"] = "all"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import regions
+from . import registration
 from .armpath import ArmRef, parse
 from .errors import ArmError, another_operation, bad_request, group_not_found, not_found, parent_not_found
 from .provider import Json, Provider
@@ -68,10 +69,18 @@ class Arm:
 
     # --- entry point -------------------------------------------------------------------------------------
     def handle(self, req: Request, fault: Fault | None = None) -> Response:
+        provider_route = registration.route(req.path)
+        if provider_route is not None:
+            try:
+                return registration.handle(self.world, req, *provider_route)
+            except ArmError as err:
+                return error_response(err)
         ref = parse(req.path, method=req.method)
         if ref is None:
             return error_response(ArmError(404, "InvalidResourceNamespace", f"No route for '{req.path}'."))
         try:
+            if ref.namespace:
+                registration.require_registered(self.world, ref.subscription, ref.namespace)
             if ref.namespace and len(ref.types) >= 2 and ref.types[-2].lower() == "locations" \
                     and ref.types[-1].lower() in OPERATION_TYPES and len(ref.names) == 2:
                 return self._operation(req, ref)

@@ -8,10 +8,12 @@ from types import TracebackType
 from typing import Any
 
 from .admin import AdminClient
+from .registration import PROFILES
 from .server import EmulatorConfig, EmulatorServer
 
 STRICT_ENV = "FOUNDRY_LITELLM_EMULATOR_STRICT"
 SPECS_ENV = "FOUNDRY_LITELLM_EMULATOR_SPECS"
+REGISTERED_ENV = "FOUNDRY_LITELLM_EMULATOR_REGISTERED"
 
 
 def config_from_env(data_dir: Path, **overrides: Any) -> EmulatorConfig:
@@ -24,8 +26,11 @@ def config_from_env(data_dir: Path, **overrides: Any) -> EmulatorConfig:
         raise ValueError(f"strict mode needs the Azure specs directory ({SPECS_ENV} or --specs)")
     if strict and not Path(specs).is_dir():  # type: ignore[arg-type]
         raise ValueError(f"the Azure specs directory {specs} does not exist")
+    registered = overrides.pop("registered", None) or os.environ.get(REGISTERED_ENV) or "new"
+    if registered not in PROFILES:
+        raise ValueError(f"registered must be one of {', '.join(PROFILES)}, not {registered!r}")
     return EmulatorConfig(data_dir=Path(data_dir), strict=bool(strict), specs_dir=Path(specs) if specs else None,
-                          **overrides)
+                          registered=registered, **overrides)
 
 
 class Emulator:

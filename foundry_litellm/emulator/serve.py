@@ -15,13 +15,13 @@ from .server import EmulatorServer
 
 
 def serve(data_dir: Path, *, host: str, port: int, time_scale: float, latency_ms: int,
-          faults_file: Path | None, strict: bool | None, specs_dir: Path | None) -> int:
+          faults_file: Path | None, strict: bool | None, specs_dir: Path | None, registered: str | None = None) -> int:
     faults = None
     if faults_file is not None:
         faults = json.loads(faults_file.read_text())
         parse_rules(faults)  # refuse a malformed document before binding the port
     config = config_from_env(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
-                             faults=faults, strict=strict, specs_dir=specs_dir)
+                             faults=faults, strict=strict, specs_dir=specs_dir, registered=registered)
     server = EmulatorServer(config)
     stop = threading.Event()
 

@@ -39,6 +39,7 @@ class EmulatorConfig:
     strict: bool = False
     specs_dir: Path | None = None
     fsync: bool = True
+    registered: str = "new"  # resource providers registered at the start: "new" subscription, or "all"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,7 +128,8 @@ class EmulatorApp:
         self.config = config
         self.store = Store(config.data_dir, fsync=config.fsync)
         self.store.claim()
-        self.world = World(self.store, registry(), time_scale=config.time_scale)
+        self.world = World(self.store, registry(), time_scale=config.time_scale,
+                           registration_profile=config.registered)
         self.faults = Faults(config.faults)
         self.log = RequestLog(config.data_dir / "requests.jsonl")
         ca, self.ca_cert = load_or_create_ca(config.data_dir)

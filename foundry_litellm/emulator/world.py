@@ -22,11 +22,13 @@ OPERATION_TTL = 24 * 3600  # seconds a finished operation stays queryable
 
 class World:
     def __init__(self, store: Store, registry: ProviderRegistry, *, time_scale: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, registration_profile: str = "new") -> None:
         self.store = store
         self.registry = registry
         self.time_scale = time_scale
         self.clock = clock
+        # Namespaces registered before any request: "new" (a new subscription) or "all"; see registration.py.
+        self.registration_profile = registration_profile
 
     @property
     def data(self) -> dict[str, Any]:

@@ -107,9 +107,14 @@ def writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and not e["path"].lower().endswith("/backendhealth")]
 
 
-# Azure creates the account capability host of a network-injected Foundry account itself; deploy adopts it.
-ADOPTED = {"capability_host:account"}
+# There before an environment's first deploy: the account capability host Azure creates for a network-injected
+# Foundry account (deploy adopts it) and the PostgreSQL parameters that come with the server, already as wanted.
+PREEXISTING = ("capability_host:account", "postgres_parameter:")
+# Subscription-wide: destroy leaves the registrations, so a later first deploy finds them.
+REGISTRATION = "resource_provider:"
 
 
-def outcomes_of_first_deploy(report: dict[str, Any]) -> set[str]:
-    return {s["outcome"] for s in report["steps"] if s["step"] not in ADOPTED}
+def outcomes_of_first_deploy(report: dict[str, Any], *, registered: bool = False) -> set[str]:
+    """Outcomes of the steps that a first deploy must create (in a subscription already registered or not)."""
+    skipped = PREEXISTING + ((REGISTRATION,) if registered else ())
+    return {s["outcome"] for s in report["steps"] if not s["step"].startswith(skipped)}

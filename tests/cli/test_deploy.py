@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Workspace, outcomes_of_first_deploy, writes
+from .conftest import REGISTRATION, Workspace, outcomes_of_first_deploy, writes
+
+NAMESPACES = {"Microsoft.App", "Microsoft.CognitiveServices", "Microsoft.ContainerService", "Microsoft.DBforPostgreSQL",
+              "Microsoft.DocumentDB", "Microsoft.Insights", "Microsoft.KeyVault", "Microsoft.ManagedIdentity",
+              "Microsoft.Network", "Microsoft.OperationalInsights", "Microsoft.Search", "Microsoft.Storage"}
 
 
 def _step_count(workspace: Workspace) -> int:
@@ -18,6 +22,11 @@ def test_deploy_creates_everything_then_redeploy_sends_no_write(workspace: Works
     assert report["outputs"]["config_validation_result"] is True
     assert outcomes_of_first_deploy(report) == {"created"}
     assert len(report["steps"]) == _step_count(workspace)
+    # A new subscription: each namespace is registered once, before anything of it is touched, so Azure never
+    # answers MissingSubscriptionRegistration (Learn "Azure resource providers and types").
+    registered = sorted(e["path"].split("/")[-2] for e in workspace.requests() if e["path"].endswith("/register"))
+    assert registered == sorted(NAMESPACES)
+    assert not [e for e in workspace.requests() if e["status"] == 409]
     seen = len(workspace.requests())
 
     second = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
@@ -69,7 +78,9 @@ def test_destroy_leaves_the_emulator_empty_and_can_run_twice(workspace: Workspac
     assert not any(workspace.world()["deleted"].values()), "nothing may stay soft-deleted"
     again = workspace.run("destroy", "--emulator", "--yes", "-o", "json")
     assert again.returncode == 0
-    assert {s["outcome"] for s in json.loads(again.stdout)["steps"]} == {"absent"}
+    outcomes = {s["step"]: s["outcome"] for s in json.loads(again.stdout)["steps"]}
+    assert {o for step, o in outcomes.items() if not step.startswith(REGISTRATION)} == {"absent"}
+    assert {o for step, o in outcomes.items() if step.startswith(REGISTRATION)} == {"kept"}  # subscription-wide
 
 
 def test_destroy_refuses_without_a_terminal_and_without_yes(workspace: Workspace) -> None:
@@ -91,6 +102,11 @@ def test_plan_on_an_empty_subscription_lists_creates_and_writes_nothing(workspac
     plan = json.loads(result.stdout)
     assert plan["changes_pending"] is True
     assert {s["action"] for s in plan["steps"]} == {"create"}
+    assert {s["step"] for s in plan["steps"] if s["step"].startswith(REGISTRATION)} == {
+        f"{REGISTRATION}{n}" for n in NAMESPACES}
+    # Reads in unregistered namespaces are answered 409 MissingSubscriptionRegistration; the SDK's own
+    # auto-registration (a POST, then 10 s polls without a bound) must not answer them during a plan.
+    assert [e for e in workspace.requests() if e["status"] == 409]
     assert writes(workspace.requests()) == []
 
 

@@ -18,6 +18,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .. import registration
 from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
@@ -44,6 +45,7 @@ SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # AmlRp compares the delegation's serviceName case-sensitively (Azure/bicep-ptn-aiml-landing-zone PR #111).
 AGENT_DELEGATION = "Microsoft.App/environments"
 LINK_NAME = "legionservicelink"
+AGENT_NAMESPACES = ("Microsoft.App", "Microsoft.ContainerService")
 # Stands for the Microsoft-owned subscription that holds the agent infrastructure behind the link.
 PLATFORM_SUBSCRIPTION = "5e1f0a7c-0000-4000-8000-00000000a9e1"
 PLATFORM_CAPHOST_SUFFIX = "@aml_aiagentservice"
@@ -199,6 +201,13 @@ def _agent_subnet(record: Json) -> str | None:
 
 def _injection_problem(world: World, record: Json) -> str | None:
     """Why the platform cannot set up the agent subnet, or None."""
+    if _agent_injections(record):
+        # The Agent service runs on Container Apps: without these registrations the account is accepted and
+        # fails later (foundry-samples#853, #254; peers-and-pain-points §2). The message is modelled.
+        subscription = world.ref_of(record).subscription
+        for namespace in AGENT_NAMESPACES:
+            if registration.state(world, subscription, namespace) == "NotRegistered":
+                return f"The subscription is not registered to use namespace '{namespace}'."
     for injection in _agent_injections(record):
         subnet_id = injection.get("subnetArmId")
         if not subnet_id and injection.get("useMicrosoftManagedNetwork") is True:

@@ -1,0 +1,79 @@
+"""Registration of the subscription to a resource provider namespace, before any resource of it is touched.
+
+A new subscription is registered only to a few namespaces (Learn "Azure resource providers and types"); every
+request to another one fails with 409 MissingSubscriptionRegistration, and the Foundry account's Agent service
+needs Microsoft.App and Microsoft.ContainerService without touching them itself: the account is accepted and then
+fails (foundry-samples#853). A namespace that is 'Registering' is usable at once (Learn: do not wait for
+'Registered'), so this step never waits. Registrations are subscription-wide: destroy leaves them in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foundry_litellm import azure_ops
+from foundry_litellm.context import RunContext
+from foundry_litellm.diff import Change
+from foundry_litellm.errors import Kept
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+USABLE = ("registered", "registering")
+# The namespace behind each SDK client the steps use; Microsoft.Resources and Microsoft.Authorization are
+# registered in every subscription.
+CLIENT_NAMESPACES = {
+    "network": "Microsoft.Network", "privatedns": "Microsoft.Network", "msi": "Microsoft.ManagedIdentity",
+    "loganalytics": "Microsoft.OperationalInsights", "appinsights": "Microsoft.Insights",
+    "keyvault": "Microsoft.KeyVault", "storage": "Microsoft.Storage", "cosmosdb": "Microsoft.DocumentDB",
+    "search": "Microsoft.Search", "postgres": "Microsoft.DBforPostgreSQL", "cognitive": "Microsoft.CognitiveServices",
+    "containerapps": "Microsoft.App",
+}
+AGENT_SERVICE_NAMESPACES = ("Microsoft.App", "Microsoft.ContainerService")
+
+
+def step_name(namespace: str) -> str:
+    return f"resource_provider:{namespace}"
+
+
+class ResourceProvider(ArmStep):
+    """See foundry_litellm/step.py."""
+
+    sdk = Sdk("resource", "providers", put="register")
+    tagged = False
+    create_timeout = 5 * 60  # a POST answered at once; the bound covers throttling retries
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.name = step_name(namespace)
+        self.title = f"Resource provider {namespace}"
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return f"/subscriptions/{ctx.subscription_id}/providers/{self.namespace}"
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (self.namespace,)
+
+    def body(self, ctx: RunContext) -> Json:
+        return {"registrationState": "Registered"}
+
+    def read(self, ctx: RunContext) -> Json | None:
+        """The registration as a resource: there when usable, absent when not (plan shows "create")."""
+        actual = super().read(ctx)
+        usable = actual is not None and str(actual.get("registrationState", "")).lower() in USABLE
+        return actual if usable else None
+
+    def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
+        return []  # 'Registering' is as good as 'Registered'
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        register = self.operations(ctx).register
+        return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw, **kw),
+                       timeout=self.create_timeout)
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        return True
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        raise Kept("subscription-wide registration: other deployments may use it")
+
+    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+        return {"state": str(actual.get("registrationState", ""))}

@@ -14,7 +14,7 @@ from typing import Any
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.errors import Kept
+from foundry_litellm.errors import Kept, ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 USABLE = ("registered", "registering")
@@ -28,6 +28,8 @@ CLIENT_NAMESPACES = {
     "containerapps": "Microsoft.App",
 }
 AGENT_SERVICE_NAMESPACES = ("Microsoft.App", "Microsoft.ContainerService")
+REGISTER_HINT = ("registering needs Microsoft.Resources/subscriptions/providers/register/action on the subscription "
+                 "(Contributor has it); or have an administrator run: az provider register --namespace {namespace}")
 
 
 def step_name(namespace: str) -> str:
@@ -66,8 +68,14 @@ class ResourceProvider(ArmStep):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         register = self.operations(ctx).register
-        return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw, **kw),
-                       timeout=self.create_timeout)
+        try:
+            return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw, **kw),
+                           timeout=self.create_timeout)
+        except Exception as exc:
+            if azure_ops.error_code(exc) != "AuthorizationFailed":
+                raise
+            error = azure_ops.as_tool_error(exc)  # the same message, with the hint that helps here
+            raise ToolError(error.message, hint=REGISTER_HINT.format(namespace=self.namespace)) from exc
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         return True

@@ -56,3 +56,26 @@ def test_destroy_keeps_a_group_it_did_not_create_and_foreign_resources(workspace
     assert outcome["resource_group"] == "kept"
     remaining = sorted(r["body"]["name"] for r in workspace.world()["resources"].values())
     assert remaining == ["rg-fl-test", "their-nsg"]
+
+
+def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_resumes(workspace: Workspace) -> None:
+    # Registering needs */register/action at subscription scope (Learn "Azure resource providers and types").
+    faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.app/register$", "status": 403,
+                                    "error_code": "AuthorizationFailed", "count": 1}]}
+    proc, info = serve(workspace, faults)
+    try:
+        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+        failed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        assert failed.returncode == 1
+        assert "Resource provider Microsoft.App: AuthorizationFailed" in failed.stderr
+        assert "az provider register --namespace Microsoft.App" in failed.stderr
+        assert "Traceback" not in failed.stderr
+        steps = {s["step"]: s["outcome"] for s in json.loads(failed.stdout)["steps"]}
+        assert steps["resource_provider:Microsoft.App"] == "failed"
+        assert steps["foundry_account"] == "skipped" and steps["container_apps_environment"] == "skipped"
+        assert steps["virtual_network"] == "created"  # the other namespaces go on
+        resumed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

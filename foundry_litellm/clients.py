@@ -126,23 +126,27 @@ class Clients:
                                                     connection_verify=self.target.verify)
             return self._transport
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str, subscription_id: str | None = None) -> Any:
+        """The client ``name`` for the run's subscription, or for another one (private DNS zones that a hub
+        subscription holds)."""
+        subscription = (subscription_id or self.subscription_id).lower()
+        key = name if subscription == self.subscription_id.lower() else f"{name}@{subscription}"
         with self._locks[name]:  # one lock per client: building one never holds up the others
-            if name not in self._clients:
+            if key not in self._clients:
                 module_name, class_name = _CLIENTS[name]
                 cls = getattr(importlib.import_module(module_name), class_name)
-                self._clients[name] = cls(
+                self._clients[key] = cls(
                     transport=self._shared_transport(),
                     credential=self.credential(),
-                    subscription_id=self.subscription_id,
+                    subscription_id=subscription,
                     base_url=self.target.base_url,  # by keyword: profile clients take api_version third
                     credential_scopes=[self.target.credential_scope],
                     connection_verify=self.target.verify,
                     polling_interval=self.target.polling_interval,
                     user_agent=f"foundry-litellm/{__version__}",
                 )
-                _without_auto_registration(self._clients[name])
-            return self._clients[name]
+                _without_auto_registration(self._clients[key])
+            return self._clients[key]
 
     def close(self) -> None:
         with self._lock:

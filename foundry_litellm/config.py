@@ -35,6 +35,8 @@ _ARM_ACCOUNT_ID = re.compile(
     r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.CognitiveServices/"
     r"accounts/[a-zA-Z0-9][a-zA-Z0-9-]*", re.IGNORECASE)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DNS_ZONE_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/"
+                          r"privateDnsZones/([^/]+)", re.IGNORECASE)
 
 
 class _Section(BaseModel):
@@ -77,6 +79,10 @@ class NetworkSection(_Section):
     private_endpoint_subnet: str | None = None
     container_apps_subnet: str | None = None
     app_gateway_subnet: str | None = None
+    # Private DNS zones that already exist (a hub's), by zone key: used instead of creating our own, and linked
+    # to the VNet unless link_existing_dns_zones is false (the VNet then resolves through the hub's DNS).
+    existing_dns_zones: dict[str, str] = Field(default_factory=dict)
+    link_existing_dns_zones: bool = True
 
 
 class MonitoringSection(_Section):
@@ -241,6 +247,8 @@ class Config:
     address_space: ipaddress.IPv4Network
     subnets: Subnets
     log_retention_days: int
+    existing_dns_zones: dict[str, str]  # zone key -> resource id of a zone this tool does not own
+    link_existing_dns_zones: bool
     projects: int
     openai_api_base: str | None
     openai_resource_id: str | None
@@ -284,6 +292,24 @@ def _network(location: str, section: NetworkSection) -> tuple[ipaddress.IPv4Netw
                 raise ConfigError(f"network.{field}", f"{subnet} overlaps the {other_role} subnet {other}")
         chosen[role] = subnet
     return space, Subnets(**chosen)
+
+
+def _existing_zones(location: str, section: NetworkSection) -> dict[str, str]:
+    """Zone ids checked before any request: a known zone key, an ARM id, and the zone name that key needs."""
+    from .names import DNS_ZONES
+
+    for key, zone_id in section.existing_dns_zones.items():
+        field = f"network.existing_dns_zones.{key}"
+        if key not in DNS_ZONES:
+            raise ConfigError(field, f"unknown zone key; use one of {', '.join(DNS_ZONES)}")
+        match = _DNS_ZONE_ID.fullmatch(zone_id)
+        if match is None:
+            raise ConfigError(field, f"'{zone_id}' is not the ARM id of a private DNS zone (/subscriptions/<id>/"
+                              "resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>)")
+        wanted = DNS_ZONES[key].format(location=location)
+        if match.group(1).lower() != wanted:
+            raise ConfigError(field, f"the zone is {match.group(1)}, but {key} private endpoints need {wanted}")
+    return dict(section.existing_dns_zones)
 
 
 def _ipv4(value: str, field: str) -> ipaddress.IPv4Network:
@@ -345,6 +371,8 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         path=path, environment=parsed.environment, subscription_id=sub.lower(),
         resource_group=parsed.azure.resource_group, location=parsed.azure.location, tags=dict(parsed.azure.tags),
         address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
+        existing_dns_zones=_existing_zones(parsed.azure.location, parsed.network),
+        link_existing_dns_zones=parsed.network.link_existing_dns_zones,
         projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
         openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
         search=parsed.search, foundry=parsed.foundry, gateway=parsed.gateway,

@@ -28,6 +28,11 @@ location = "eastus2"
 # private_endpoint_subnet = "10.0.1.0/24"   # every private endpoint
 # container_apps_subnet = "10.0.2.0/24"     # the LiteLLM Container Apps environment
 # app_gateway_subnet = "10.0.3.0/24"        # Application Gateway v2
+# Private DNS zones that already exist (a hub's), by key: used instead of creating new ones. Keys: key_vault,
+# blob, cosmos, search, postgres, container_apps, ai_services, openai, cognitive_services; values: zone ids
+# (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone name>).
+# existing_dns_zones = { key_vault = "/subscriptions/.../privateDnsZones/privatelink.vaultcore.azure.net" }
+# link_existing_dns_zones = true            # link them to the VNet (false: it resolves through the hub's DNS)
 
 [monitoring]
 # log_retention_days = 30                   # 30 to 730

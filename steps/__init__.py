@@ -61,8 +61,9 @@ def _network(config: Config) -> list[Step]:
         Subnet("private_endpoint"),
         Subnet("container_apps"),
         Subnet("app_gateway"),
-        *(PrivateDnsZone(key) for key in DNS_ZONES),
-        *(PrivateDnsZoneLink(key) for key in DNS_ZONES),
+        *(PrivateDnsZone(key) for key in DNS_ZONES if key not in config.existing_dns_zones),
+        *(PrivateDnsZoneLink(key, existing_zone=key in config.existing_dns_zones) for key in DNS_ZONES
+          if key not in config.existing_dns_zones or config.link_existing_dns_zones),
     ]
 
 

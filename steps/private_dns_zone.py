@@ -1,4 +1,9 @@
-"""Private DNS zones for every private-link service the deployment reaches, each linked to the VNet."""
+"""Private DNS zones for every private-link service the deployment reaches, each linked to the VNet.
+
+A zone that already exists elsewhere (``network.existing_dns_zones``, typically a hub's) is used instead of a new
+one: a VNet cannot be linked to two zones of the same name (foundry-samples PR #214), and a hub's resolvers
+answer from its own zones. The link to our VNet is then created in the hub zone, owned and removed by us.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,20 @@ from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+def zone_parts(ctx: RunContext, key: str) -> tuple[str, str, str]:
+    """(subscription, resource group, zone name) of the zone private endpoints of ``key`` register in."""
+    existing = ctx.config.existing_dns_zones.get(key)
+    if existing is None:
+        return ctx.subscription_id, ctx.resource_group, ctx.names.dns_zone(key)
+    parts = existing.split("/")
+    return parts[2], parts[4], parts[-1]
+
+
+def zone_id(ctx: RunContext, key: str) -> str:
+    subscription, group, zone = zone_parts(ctx, key)
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Network/privateDnsZones/{zone}"
 
 
 class PrivateDnsZone(ArmStep):
@@ -41,18 +60,22 @@ class PrivateDnsZoneLink(ArmStep):
 
     sdk = Sdk("privatedns", "virtual_network_links")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, existing_zone: bool = False) -> None:
         self.key = key
         self.name = f"private_dns_zone_link:{key}"
         self.title = f"DNS link {key.replace('_', ' ')}"
-        self.depends_on = (f"private_dns_zone:{key}", "virtual_network")
+        self.depends_on = ("virtual_network",) if existing_zone else (f"private_dns_zone:{key}", "virtual_network")
 
     def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/privateDnsZones/virtualNetworkLinks",
-                               ctx.names.dns_zone(self.key), ctx.names.dns_link(self.key))
+        return f"{zone_id(ctx, self.key)}/virtualNetworkLinks/{ctx.names.dns_link(self.key)}"
+
+    def operations(self, ctx: RunContext) -> Any:
+        subscription = zone_parts(ctx, self.key)[0]  # a hub's zone may live in another subscription
+        return getattr(ctx.clients.get(self.sdk.client, subscription), self.sdk.group)
 
     def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.dns_zone(self.key), ctx.names.dns_link(self.key))
+        _, group, zone = zone_parts(ctx, self.key)
+        return (group, zone, ctx.names.dns_link(self.key))
 
     def body(self, ctx: RunContext) -> Json:
         vnet = ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet)

@@ -14,6 +14,8 @@ from typing import Any
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
+from .private_dns_zone import zone_id
+
 
 @dataclass(frozen=True)
 class Target:
@@ -99,8 +101,7 @@ class PrivateDnsZoneGroup(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"privateDnsZoneConfigs": [{
             "name": zone.replace("_", "-"),
-            "properties": {"privateDnsZoneId": ctx.resource_id("Microsoft.Network/privateDnsZones",
-                                                               ctx.names.dns_zone(zone))},
+            "properties": {"privateDnsZoneId": zone_id(ctx, zone)},
         } for zone in self.target.zones]}}
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:

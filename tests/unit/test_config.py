@@ -12,6 +12,8 @@ from foundry_litellm.errors import ConfigError
 
 ENV = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000001", "OPENAI_API_KEY": "k" * 32,
        "OPENAI_API_BASE": "https://acct.openai.azure.com/"}
+HUB_ZONES = "/subscriptions/00000000-0000-0000-0000-0000000000bb/resourceGroups/rg-hub/providers/Microsoft.Network/" \
+            "privateDnsZones"
 
 
 def _load(tmp_path: Path, text: str, **env: str) -> config.Config:
@@ -87,6 +89,14 @@ def test_every_commented_setting_of_the_template_is_valid(tmp_path: Path) -> Non
     assert loaded.postgres.version == "16"
 
 
+def test_existing_dns_zones_are_checked_against_the_zone_each_key_needs(tmp_path: Path) -> None:
+    text = (f'[azure]\nresource_group = "rg"\nlocation = "eastus2"\n[network]\nexisting_dns_zones = {{ '
+            f'container_apps = "{HUB_ZONES}/privatelink.eastus2.azurecontainerapps.io" }}\n')
+    loaded = _load(tmp_path, text)
+    assert loaded.existing_dns_zones == {"container_apps": f"{HUB_ZONES}/privatelink.eastus2.azurecontainerapps.io"}
+    assert loaded.link_existing_dns_zones is True
+
+
 @pytest.mark.parametrize(("text", "field"), [
     ('[gateway]\nimage = "ghcr.io/berriai/litellm:latest"\n', "gateway.image"),
     ('[gateway]\nimage = "ghcr.io/berriai/litellm"\n', "gateway.image"),
@@ -96,6 +106,11 @@ def test_every_commented_setting_of_the_template_is_valid(tmp_path: Path) -> Non
     ('[postgres]\nadmin_login = "admin"\n', "postgres.admin_login"),
     ('[postgres]\nversion = "9"\n', "postgres.version"),
     ('[key_vault]\nsoft_delete_retention_days = 120\n', "key_vault.soft_delete_retention_days"),
+    ('[network]\nexisting_dns_zones = { vault = "x" }\n', "network.existing_dns_zones.vault"),
+    ('[network]\nexisting_dns_zones = { blob = "privatelink.blob.core.windows.net" }\n',
+     "network.existing_dns_zones.blob"),
+    (f'[network]\nexisting_dns_zones = {{ container_apps = "{HUB_ZONES}/privatelink.westus.azurecontainerapps.io" }}\n',
+     "network.existing_dns_zones.container_apps"),
 ])
 def test_gateway_and_data_settings_are_refused_with_the_field(tmp_path: Path, text: str, field: str) -> None:
     base = '[azure]\nresource_group = "rg"\nlocation = "eastus2"\n'

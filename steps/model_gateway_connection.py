@@ -69,7 +69,8 @@ class ModelGatewayConnection(ArmStep):
             update = self.operations(ctx).update
             args = self.args(ctx)
             result: Json | None = ctx.run(
-                self, "write", lambda **kw: update(*args, azure_ops.body_bytes(desired), cls=azure_ops.raw, **kw),
+                self, "write", lambda **kw: update(*args, azure_ops.body_bytes(desired), cls=azure_ops.raw,
+                                                   **azure_ops.RETRY_REPEATABLE, **kw),
                 timeout=self.create_timeout)
             return result
         if key is None:

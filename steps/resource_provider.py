@@ -69,7 +69,8 @@ class ResourceProvider(ArmStep):
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         register = self.operations(ctx).register
         try:
-            return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw, **kw),
+            return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw,
+                                                                **azure_ops.RETRY_REPEATABLE, **kw),
                            timeout=self.create_timeout)
         except Exception as exc:
             if azure_ops.error_code(exc) != "AuthorizationFailed":

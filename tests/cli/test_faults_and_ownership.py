@@ -79,3 +79,20 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_connection_lost_on_a_registration_is_retried(workspace: Workspace) -> None:
+    # azure-core does not retry a POST whose connection dropped; registering twice is harmless, so we do.
+    faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.network/register$",
+                                    "drop_connection": True, "count": 1}]}
+    proc, info = serve(workspace, faults)
+    try:
+        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        assert result.returncode == 0, result.stderr
+        log = [json.loads(line) for line in (Path(info["data_dir"]) / "requests.jsonl").read_text().splitlines()]
+        posts = [e for e in log if e["method"] == "POST" and e["path"].endswith("/Microsoft.Network/register")]
+        assert [e["status"] for e in posts] == [None, 200]  # dropped, then sent again
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

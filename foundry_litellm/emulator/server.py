@@ -213,7 +213,7 @@ class EmulatorApp:
             if req.method == "GET" and route == "/info":
                 return Response(200, {"emulator": "foundry-litellm", "time_scale": self.world.time_scale,
                                       "data_dir": str(self.config.data_dir), "strict": self.arm.validator
-                                      is not None})
+                                      is not None, "registered": self.world.registration_profile})
             if req.method == "GET" and route == "/resources":
                 return Response(200, [self._summary(r) for _, r in sorted(self.world.resources.items())])
             if req.method == "GET" and route == "/deleted":

@@ -37,6 +37,7 @@ def _resources(emu: Any) -> Any:
 
 def test_a_new_subscription_has_only_the_default_providers(make_emulator: Any) -> None:
     emu = make_emulator(**NEW)
+    assert emu.admin.info()["registered"] == "new"
     providers = _resources(emu).providers
     assert providers.get("Microsoft.Resources").registration_state == "Registered"
     assert providers.get("Microsoft.Authorization").registration_state == "Registered"

@@ -71,3 +71,12 @@ def test_a_malformed_faults_file_is_refused_before_serving(serve: Any, tmp_path:
     out, err = proc.proc.communicate(timeout=60)
     assert proc.proc.returncode == 2
     assert out == "" and "error" in err
+
+
+def test_the_registration_profile_is_an_option(serve: Any, tmp_path: Path) -> None:
+    proc = serve("--registered", "new", data_dir=tmp_path / "d")
+    proc.ready()
+    assert AdminClient(proc.url, proc.ca_cert).info()["registered"] == "new"
+    wrong = serve("--registered", "some", data_dir=tmp_path / "e")
+    out, err = wrong.proc.communicate(timeout=60)
+    assert wrong.proc.returncode == 2 and out == "" and "registered must be one of new, all" in err

@@ -17,7 +17,8 @@ from foundry_litellm.diff import Change
 from foundry_litellm.errors import Kept, ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-USABLE = ("registered", "registering")
+UNREADABLE = "NotReadable"
+USABLE = ("registered", "registering", UNREADABLE.lower())
 # The namespace behind each SDK client the steps use; Microsoft.Resources and Microsoft.Authorization are
 # registered in every subscription.
 CLIENT_NAMESPACES = {
@@ -59,7 +60,15 @@ class ResourceProvider(ArmStep):
 
     def read(self, ctx: RunContext) -> Json | None:
         """The registration as a resource: there when usable, absent when not (plan shows "create")."""
-        actual = super().read(ctx)
+        try:
+            actual = super().read(ctx)
+        except Exception as exc:
+            if azure_ops.error_code(exc) != "AuthorizationFailed":
+                raise
+            # A deployer with rights on the resource group only may not read subscription-level registrations:
+            # assume the namespace usable; if it is not, its first request says so (MissingSubscriptionRegistration).
+            ctx.progress.progress(self, "cannot read the registration (no access at subscription scope); assumed")
+            return {"registrationState": UNREADABLE}
         usable = actual is not None and str(actual.get("registrationState", "")).lower() in USABLE
         return actual if usable else None
 

@@ -96,3 +96,20 @@ def test_a_connection_lost_on_a_registration_is_retried(workspace: Workspace) ->
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_deployer_who_may_not_read_registrations_is_not_stopped(workspace: Workspace) -> None:
+    # Owner of the resource group only: subscription-level reads are refused; the namespaces are registered.
+    faults = {"seed": 1, "rules": [{"method": "GET", "path": "/subscriptions/[^/]+/providers/[^/]+$", "status": 403,
+                                    "error_code": "AuthorizationFailed", "count": 100}]}
+    workspace.env["FOUNDRY_LITELLM_EMULATOR_REGISTERED"] = "all"
+    proc, info = serve(workspace, faults)
+    try:
+        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert "cannot read the registration" in result.stderr
+        assert workspace.state()["steps"]["resource_provider:Microsoft.App"]["outputs"] == {"state": "NotReadable"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

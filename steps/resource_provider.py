@@ -47,7 +47,7 @@ class ResourceProvider(ArmStep):
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self.name = step_name(namespace)
-        self.title = f"Resource provider {namespace}"
+        self.title = f"RP {namespace}"  # resource provider; short enough for the table
 
     def resource_id(self, ctx: RunContext) -> str:
         return f"/subscriptions/{ctx.subscription_id}/providers/{self.namespace}"

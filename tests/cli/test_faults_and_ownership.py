@@ -67,7 +67,7 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
         endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
         failed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert failed.returncode == 1
-        assert "Resource provider Microsoft.App: AuthorizationFailed" in failed.stderr
+        assert "RP Microsoft.App: AuthorizationFailed" in failed.stderr
         assert "az provider register --namespace Microsoft.App" in failed.stderr
         assert "Traceback" not in failed.stderr
         steps = {s["step"]: s["outcome"] for s in json.loads(failed.stdout)["steps"]}

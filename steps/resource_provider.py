@@ -29,8 +29,10 @@ CLIENT_NAMESPACES = {
     "containerapps": "Microsoft.App",
 }
 AGENT_SERVICE_NAMESPACES = ("Microsoft.App", "Microsoft.ContainerService")
-REGISTER_HINT = ("registering needs Microsoft.Resources/subscriptions/providers/register/action on the subscription "
-                 "(Contributor has it); or have an administrator run: az provider register --namespace {namespace}")
+# Learn "Azure resource providers and types": registering needs the namespace's /register/action permission, which
+# Contributor and Owner include.
+REGISTER_HINT = ("registering needs {namespace}/register/action on the subscription (Contributor and Owner have it); "
+                 "or have an administrator run: az provider register --namespace {namespace}")
 
 
 def step_name(namespace: str) -> str:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,10 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     yield Workspace(tmp_path, base_env(tmp_path))
 
 
-def serve(workspace: Workspace, faults: dict[str, Any] | None = None,
-          time_scale: str = TIME_SCALE) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """`foundry-litellm emulator serve` in a subprocess; returns it and its JSON line (url, ca_cert, data_dir)."""
+@contextmanager
+def served(workspace: Workspace, faults: dict[str, Any] | None = None,
+           time_scale: str = TIME_SCALE) -> Iterator[tuple[list[str], Path]]:
+    """`foundry-litellm emulator serve` in a subprocess for the block: the CLI's endpoint options and its data dir."""
     args = [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
             "--time-scale", time_scale]
     if faults is not None:
@@ -97,8 +99,13 @@ def serve(workspace: Workspace, faults: dict[str, Any] | None = None,
         faults_file.write_text(json.dumps(faults))
         args += ["--faults", str(faults_file)]
     proc = subprocess.Popen(args, env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, json.loads(proc.stdout.readline())
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())
+        yield ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]], Path(info["data_dir"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
@@ -11,7 +10,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from foundry_litellm.emulator import Emulator
 from tests.conftest import SUBSCRIPTION, FakeCredential
 
-from .conftest import Workspace, serve, writes
+from .conftest import Workspace, served, writes
 
 
 def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspace) -> None:
@@ -20,20 +19,15 @@ def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspa
         {"method": "*", "path": "/subscriptions/", "status": 503, "probability": 0.04},
         {"method": "*", "path": "/subscriptions/", "drop_connection": True, "probability": 0.03},
     ]}
-    proc, info = serve(workspace, faults)
-    try:
-        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+    with served(workspace, faults) as (endpoint, data_dir):
         result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
-        log = [json.loads(line) for line in (Path(info["data_dir"]) / "requests.jsonl").read_text().splitlines()]
+        log = [json.loads(line) for line in (data_dir / "requests.jsonl").read_text().splitlines()]
         injected = [e for e in log if "fault" in e]
         assert len(injected) >= 5, "the faults must really have fired"
         assert {e["fault"]["status"] for e in injected} >= {429, 503}
         status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
         assert {s["outcome"] for s in status["steps"]} == {"in sync"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_destroy_keeps_a_group_it_did_not_create_and_foreign_resources(workspace: Workspace) -> None:
@@ -62,9 +56,7 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
     # Registering needs */register/action at subscription scope (Learn "Azure resource providers and types").
     faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.app/register$", "status": 403,
                                     "error_code": "AuthorizationFailed", "count": 1}]}
-    proc, info = serve(workspace, faults)
-    try:
-        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+    with served(workspace, faults) as (endpoint, _data_dir):
         failed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert failed.returncode == 1
         assert "RP Microsoft.App: AuthorizationFailed" in failed.stderr
@@ -76,26 +68,18 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
         assert steps["virtual_network"] == "created"  # the other namespaces go on
         resumed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert resumed.returncode == 0, resumed.stderr
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_a_connection_lost_on_a_registration_is_retried(workspace: Workspace) -> None:
     # azure-core does not retry a POST whose connection dropped; registering twice is harmless, so we do.
     faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.network/register$",
                                     "drop_connection": True, "count": 1}]}
-    proc, info = serve(workspace, faults)
-    try:
-        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+    with served(workspace, faults) as (endpoint, data_dir):
         result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
-        log = [json.loads(line) for line in (Path(info["data_dir"]) / "requests.jsonl").read_text().splitlines()]
+        log = [json.loads(line) for line in (data_dir / "requests.jsonl").read_text().splitlines()]
         posts = [e for e in log if e["method"] == "POST" and e["path"].endswith("/Microsoft.Network/register")]
         assert [e["status"] for e in posts] == [None, 200]  # dropped, then sent again
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_a_deployer_who_may_not_read_registrations_is_not_stopped(workspace: Workspace) -> None:
@@ -103,13 +87,8 @@ def test_a_deployer_who_may_not_read_registrations_is_not_stopped(workspace: Wor
     faults = {"seed": 1, "rules": [{"method": "GET", "path": "/subscriptions/[^/]+/providers/[^/]+$", "status": 403,
                                     "error_code": "AuthorizationFailed", "count": 100}]}
     workspace.env["FOUNDRY_LITELLM_EMULATOR_REGISTERED"] = "all"
-    proc, info = serve(workspace, faults)
-    try:
-        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+    with served(workspace, faults) as (endpoint, _data_dir):
         result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
         assert "cannot read the registration" in result.stderr
         assert workspace.state()["steps"]["resource_provider:Microsoft.App"]["outputs"] == {"state": "NotReadable"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

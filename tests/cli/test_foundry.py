@@ -12,7 +12,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from foundry_litellm.emulator import Emulator
 from tests.conftest import SUBSCRIPTION, FakeCredential
 
-from .conftest import CONFIG, Workspace, serve, writes
+from .conftest import CONFIG, Workspace, served, writes
 
 
 def _steps(stdout: str) -> dict[str, dict[str, object]]:
@@ -91,9 +91,7 @@ def test_a_failed_capability_host_is_reported_clearly_and_a_rerun_fixes_it(works
     faults = {"seed": 1, "rules": [{"method": "PUT", "path": "/projects/ai-project-2/capabilityhosts/",
                                     "fail_operation": True, "error_code": "CapabilityHostOperationFailed",
                                     "message": "Failed async operation.", "count": 1}]}
-    proc, info = serve(workspace, faults)
-    try:
-        endpoint = ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]]
+    with served(workspace, faults) as (endpoint, _data_dir):
         failed = workspace.run("deploy", *endpoint, "--yes")
         assert failed.returncode == 1
         assert "Project 2 capability host" in failed.stderr and "CapabilityHostOperationFailed" in failed.stderr
@@ -104,9 +102,6 @@ def test_a_failed_capability_host_is_reported_clearly_and_a_rerun_fixes_it(works
         assert _steps(fixed.stdout)["capability_host:project-2"]["outcome"] in ("replaced", "created")
         status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
         assert {s["outcome"] for s in status["steps"]} == {"in sync"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_a_destroy_interrupted_during_the_subnet_wait_resumes(workspace: Workspace) -> None:

@@ -266,8 +266,7 @@ class ServerParameter(_PostgresProvider):
             raise not_found(PARAMETER_TYPE, "/".join(ref.names), ref.resource_group)
         old = existing["body"]["properties"]
         value = body["properties"].get("value")
-        allowed = {v.lower(): v for v in str(old["allowedValues"]).split(",")}
-        if not isinstance(value, str) or value.lower() not in allowed:
+        if not isinstance(value, str) or value.lower() not in _allowed(old):
             raise bad_request("InvalidParameterValue", f"Invalid value given for parameter '{ref.name}'. Specify "
                               f"a valid parameter value ({old['allowedValues']}).")  # modelled code
         if old.get("isReadOnly"):
@@ -276,10 +275,14 @@ class ServerParameter(_PostgresProvider):
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         assert existing is not None
         old = existing["body"]["properties"]
-        allowed = {v.lower(): v for v in str(old["allowedValues"]).split(",")}
-        value = allowed[str(body["properties"]["value"]).lower()]
+        value = _allowed(old)[str(body["properties"]["value"]).lower()]  # Azure's spelling: "ON" is stored "on"
         body["properties"] = {**old, "value": value, "source": "user-override"}
         body["properties"].pop("provisioningState", None)
+
+
+def _allowed(parameter: Json) -> dict[str, str]:
+    """Lower-cased -> canonical spelling of a parameter's allowed values."""
+    return {v.lower(): v for v in str(parameter["allowedValues"]).split(",")}
 
 
 PROVIDERS: list[Provider] = [FlexibleServer(), Database(), ThreatProtection(), ServerParameter()]

@@ -23,11 +23,9 @@ CONFLICT_CODES = frozenset({"AnotherOperationInProgress", "RetryableErrorDueToAn
                             "CanceledAndSupersededDueToAnotherOperation", "OperationNotAllowed"})
 
 
-# azure-core retries a dropped connection only for HEAD, GET, PUT, DELETE, OPTIONS and TRACE (RetryPolicy's
-# method allow-list): pass these kwargs to a POST or PATCH that is safe to send twice (a registration, a PATCH
-# of the same body), so that one lost connection does not fail the step.
-RETRY_REPEATABLE = {"retry_on_methods": frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST",
-                                                   "PATCH"})}
+# A POST or PATCH that is safe to send twice (a registration, a read-like action, a PATCH of the same body):
+# the retry policy (retry.py) may repeat it after a 5xx or a lost answer instead of raising.
+RETRY_REPEATABLE = {"repeatable": True}
 
 
 class AzureOperationError(ToolError):

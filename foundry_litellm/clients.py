@@ -86,6 +86,7 @@ class Clients:
         self._credential: Any = None
         self._transport: Any = None
         self._session: Any = None
+        self._retry: Any = None
 
     def warm(self) -> threading.Thread:
         """Import and build every client in the background while the run gets ready: importing the SDKs
@@ -126,6 +127,15 @@ class Clients:
                                                     connection_verify=self.target.verify)
             return self._transport
 
+    def _retry_policy(self) -> Any:
+        """One retry policy for every client (``retry.py``): configured once, here."""
+        with self._lock:
+            if self._retry is None:
+                from .retry import policy
+
+                self._retry = policy(self.target.time_scale)
+            return self._retry
+
     def get(self, name: str, subscription_id: str | None = None) -> Any:
         """The client ``name`` for the run's subscription, or for another one (private DNS zones that a hub
         subscription holds)."""
@@ -144,9 +154,23 @@ class Clients:
                     connection_verify=self.target.verify,
                     polling_interval=self.target.polling_interval,
                     user_agent=f"foundry-litellm/{__version__}",
+                    retry_policy=self._retry_policy(),
                 )
                 _without_auto_registration(self._clients[key])
             return self._clients[key]
+
+    def reattach(self, token: str) -> Any:
+        """A poller for the operation behind a continuation token, whatever started it: the token holds the
+        operation's URLs, and polling them needs only an ARM pipeline (any client's: same host, same login)."""
+        from azure.core.polling import LROPoller
+        from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+        from .azure_ops import raw
+
+        pipeline_client = self.get("resource")._client
+        return LROPoller.from_continuation_token(
+            ARMPolling(self.target.polling_interval), token, client=pipeline_client,
+            deserialization_callback=lambda response: raw(response, None, {}))
 
     def close(self) -> None:
         with self._lock:

@@ -103,34 +103,39 @@ class RunContext:
     # --- long-running operations ----------------------------------------------------------------------------
     def run(self, step: Step, kind: str, start: Callable[..., Any], *, timeout: float,
             missing_ok: bool = False) -> Json | None:
-        """Start an operation, or re-attach to the one a killed run left in flight, and wait for it.
+        """Start an operation and wait for it.
 
         The continuation token is saved before waiting, so a run killed now does not send a second PUT next
-        time: it polls the same operation. ``kind`` is "write" or "delete".
+        time: it re-attaches (``reattach``) and polls the same operation. ``kind`` is "write", "delete" or
+        "purge".
         """
         deadline = time.monotonic() + timeout
-        pending = self.state.step(step.name).get("pending") or {}
-        if pending.get("operation") == kind and pending.get("token"):
-            self.progress.progress(step, "re-attaching to the operation left in flight")
-            try:
-                poller = start(continuation_token=pending["token"])
-            except Exception:
-                self.state.update_step(step.name, pending=None)
-                raise
-        else:
-            try:
-                result = azure_ops.retry_conflicts(
-                    start, deadline=deadline, sleep=self.backoff,
-                    on_wait=lambda message: self.progress.progress(step, message))
-            except Exception as exc:
-                if missing_ok and azure_ops.is_not_found(exc):
-                    return None
-                raise
-            if not _is_poller(result):
-                return result if isinstance(result, dict) else None
-            poller = result
-            self.state.update_step(step.name, pending={"operation": kind, "token": poller.continuation_token(),
-                                                       "resource_id": step.resource_id(self), "since": now_iso()})
+        try:
+            result = azure_ops.retry_conflicts(
+                start, deadline=deadline, sleep=self.backoff,
+                on_wait=lambda message: self.progress.progress(step, message))
+        except Exception as exc:
+            if missing_ok and azure_ops.is_not_found(exc):
+                return None
+            raise
+        if not _is_poller(result):
+            return result if isinstance(result, dict) else None
+        self.state.update_step(step.name, pending={"operation": kind, "token": result.continuation_token(),
+                                                   "resource_id": step.resource_id(self), "since": now_iso()})
+        return self._wait(step, kind, result, deadline, missing_ok=missing_ok)
+
+    def reattach(self, step: Step, pending: Json, *, timeout: float) -> Json | None:
+        """Wait for the operation a killed run left in flight, through its continuation token: only polls are
+        sent, never the write again, whatever the step (the token holds the operation's URLs)."""
+        self.progress.progress(step, f"re-attaching to the {pending.get('operation', 'operation')} left in flight")
+        try:
+            poller = self.clients.reattach(pending["token"])
+        except Exception:
+            self.state.update_step(step.name, pending=None)
+            raise
+        return self._wait(step, str(pending.get("operation")), poller, time.monotonic() + timeout, missing_ok=True)
+
+    def _wait(self, step: Step, kind: str, poller: Any, deadline: float, *, missing_ok: bool) -> Json | None:
         try:
             outcome = azure_ops.wait_for(poller, timeout=max(1.0, deadline - time.monotonic()),
                                          what=f"{step.title} ({kind})")

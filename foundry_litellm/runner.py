@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import azure_ops
+from . import azure_ops, retry
 from .context import RunContext, Unknown
 from .diff import Change
 from .errors import Kept, ToolError
@@ -127,48 +127,66 @@ class Runner:
     # --- per step ---------------------------------------------------------------------------------------------
     def _deploy_one(self, step: Step) -> StepResult:
         ctx = self.ctx
-        pending = ctx.state.step(step.name).get("pending") or {}
-        if pending.get("operation") in ("write", "delete"):
-            self._resume(step, pending["operation"])
-        actual = self._read(step, fresh=True)
-        desired = step.desired(ctx)
-        resource_id = step.resource_id(ctx)
-        plan = plan_of(self.ctx, step, desired, actual, resource_id)
-        outcome = "unchanged"
-        if plan.action is not Action.NOOP:
-            self.reporter.started(step, plan.action.value)
-            ctx.state.update_step(step.name, status="in progress", started_at=now_iso())
-            if plan.action is Action.REPLACE:
-                assert actual is not None
-                self._replace(step, plan, actual)
-                actual = None
-            result = step.apply(ctx, desired, actual)
-            actual = result if result is not None and not azure_ops.is_transient(result) else self._read(step)
-            outcome = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[plan.action]
-            if actual is None:
-                raise ToolError(f"{step.title} is missing right after it was written")
+        self._resume(step)
+        deadline = time.monotonic() + retry.window(step.create_timeout, ctx.time_scale)
+        first: Plan | None = None
+        while True:
+            actual = self._read(step, fresh=True)
+            desired = step.desired(ctx)
+            resource_id = step.resource_id(ctx)
+            plan = plan_of(self.ctx, step, desired, actual, resource_id)
+            first = first or plan
+            if plan.action is Action.NOOP:
+                break
+            if first is plan:
+                self.reporter.started(step, plan.action.value)
+                ctx.state.update_step(step.name, status="in progress", started_at=now_iso())
+            try:
+                actual = self._apply(step, plan, desired, actual)
+                break
+            except Exception as exc:
+                if not retry.is_ambiguous(exc) or time.monotonic() > deadline:
+                    raise
+                # The write may have been carried out: read it back, and write again only if it did not land.
+                self.reporter.progress(step, f"no clear answer ({azure_ops.as_tool_error(exc).message}); "
+                                             "reading back before writing again")
+                ctx.backoff(retry.BACKOFF_FIRST)
+        outcome = "unchanged" if first.action is Action.NOOP else \
+            {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[first.action]
         assert actual is not None
         outputs = step.outputs(ctx, actual)
         ctx.set_outputs(step.name, outputs)
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
                               finished_at=now_iso(), error=None, pending=None)
-        return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
+        return StepResult(step.name, step.title, outcome, first.action, first.changes, resource_id, outputs=outputs)
 
-    def _resume(self, step: Step, operation: str) -> None:
+    def _apply(self, step: Step, plan: Plan, desired: Json, actual: Json | None) -> Json:
+        if plan.action is Action.REPLACE:
+            assert actual is not None
+            self._replace(step, plan, actual)
+            actual = None
+        result = step.apply(self.ctx, desired, actual)
+        written = result if result is not None and not azure_ops.is_transient(result) else self._read(step)
+        if written is None:
+            raise ToolError(f"{step.title} is missing right after it was written")
+        return written
+
+    def _resume(self, step: Step) -> None:
         """Re-attach to the operation a killed run left in flight, through its continuation token: no second
-        PUT is sent. If the token cannot be used, the live read that follows waits for the resource instead."""
+        write is sent. If the operation is gone or failed, the live read that follows decides what to do."""
+        pending = self.ctx.state.step(step.name).get("pending") or {}
+        if not pending.get("token"):
+            return
         self.reporter.started(step, "resuming")
+        timeout = step.create_timeout if pending.get("operation") == "write" else step.delete_timeout
         try:
-            if operation == "write":
-                step.apply(self.ctx, {}, None)
-            else:
-                actual = step.read(self.ctx)
-                if actual is not None:
-                    step.delete(self.ctx, actual)
-        except Exception as exc:  # the token's operation is gone or failed: the read below decides
+            self.ctx.reattach(step, pending, timeout=timeout)
+        except azure_ops.OperationTimeout:
+            raise
+        except Exception as exc:
             self.ctx.state.update_step(step.name, pending=None)
-            self.reporter.progress(step, f"could not re-attach ({azure_ops.as_tool_error(exc).message}); "
-                                         "reading the resource instead")
+            self.reporter.progress(step, f"the operation left in flight ended: "
+                                         f"{azure_ops.as_tool_error(exc).message}; reading the resource")
 
     def _replace(self, step: Step, plan: Plan, actual: Json) -> None:
         if not step.replaceable:
@@ -225,20 +243,35 @@ class Runner:
     def _destroy_one(self, step: Step) -> StepResult:
         ctx = self.ctx
         resource_id = step.resource_id(ctx)
-        actual = ctx.settle(step, lambda: step.read(ctx), timeout=step.delete_timeout)
-        if actual is None:
+        self._resume(step)
+        deadline = time.monotonic() + retry.window(step.delete_timeout, ctx.time_scale)
+        started = False
+        while True:
+            actual = ctx.settle(step, lambda: step.read(ctx), timeout=step.delete_timeout)
+            if actual is None:
+                step.finish_delete(ctx)  # a purge that a killed or failed run did not finish
+                ctx.state.drop_step(step.name)
+                return StepResult(step.name, step.title, "deleted" if started else "absent",
+                                  Action.DELETE if started else None, resource_id=resource_id)
+            if not step.owned(ctx, actual):
+                return StepResult(step.name, step.title, "kept", resource_id=resource_id,
+                                  note="not created by foundry-litellm (no ownership tag)")
+            if not started:
+                self.reporter.started(step, "delete")
+                started = True
+            try:
+                step.delete(ctx, actual)
+            except Kept as reason:
+                return StepResult(step.name, step.title, "kept", resource_id=resource_id, note=reason.message)
+            except Exception as exc:
+                if not retry.is_ambiguous(exc) or time.monotonic() > deadline:
+                    raise
+                self.reporter.progress(step, f"no clear answer ({azure_ops.as_tool_error(exc).message}); "
+                                             "reading back before deleting again")
+                ctx.backoff(retry.BACKOFF_FIRST)
+                continue
             ctx.state.drop_step(step.name)
-            return StepResult(step.name, step.title, "absent", resource_id=resource_id)
-        if not step.owned(ctx, actual):
-            return StepResult(step.name, step.title, "kept", resource_id=resource_id,
-                              note="not created by foundry-litellm (no ownership tag)")
-        self.reporter.started(step, "delete")
-        try:
-            step.delete(ctx, actual)
-        except Kept as reason:
-            return StepResult(step.name, step.title, "kept", resource_id=resource_id, note=reason.message)
-        ctx.state.drop_step(step.name)
-        return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)
+            return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)
 
     # --- scheduling -------------------------------------------------------------------------------------------
     def _execute(self, steps: list[Step], work: Callable[[Step], StepResult], *,
@@ -297,12 +330,17 @@ class Runner:
 
     def _timed(self, step: Step, work: Callable[[Step], StepResult]) -> StepResult:
         started = time.monotonic()
+        # Transient answers to this step's requests are retried until its deadline (retry.py).
+        budget = max(step.create_timeout, step.delete_timeout)
+        token = retry.set_deadline(started + retry.window(budget, self.ctx.time_scale))
         try:
             result = work(step)
         except Exception as exc:  # one step's failure is recorded, the others go on
             error = azure_ops.as_tool_error(exc)
             self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
             result = StepResult(step.name, step.title, "failed", error=error, exception=exc)
+        finally:
+            retry.reset_deadline(token)
         result.elapsed = time.monotonic() - started
         return result
 

@@ -55,6 +55,7 @@ class SecretValues:
     def __init__(self) -> None:
         self._values: dict[str, str] = {}
         self._fresh: set[str] = set()
+        self._delivered: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def put(self, name: str, value: str, *, fresh: bool = False) -> None:
@@ -72,3 +73,14 @@ class SecretValues:
         """True when this run created the value (so whatever uses it must be updated too)."""
         with self._lock:
             return name in self._fresh
+
+    def delivered(self, name: str, user: str) -> None:
+        """``user`` (a step) holds the value generated now: Azure confirmed the write that carried it."""
+        with self._lock:
+            self._delivered.add((name, user))
+
+    def owed(self, name: str, user: str) -> bool:
+        """True when this run generated the value and ``user`` has not confirmed it yet. A write-only value
+        cannot be read back, so a write whose answer was lost is sent again, with the same value."""
+        with self._lock:
+            return name in self._fresh and (name, user) not in self._delivered

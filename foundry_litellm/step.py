@@ -88,6 +88,10 @@ class Step:
     def delete(self, ctx: RunContext, actual: Json) -> None:
         raise NotImplementedError
 
+    def finish_delete(self, ctx: RunContext) -> None:
+        """Called by destroy once the resource is gone: finish what its deletion left (a purge that a killed or
+        failed run did not send)."""
+
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": str(actual.get("id", ""))}
 

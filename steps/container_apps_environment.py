@@ -53,8 +53,8 @@ class ContainerAppsEnvironment(ArmStep):
         }}
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        keys = ctx.clients.get("loganalytics").shared_keys.get_shared_keys(ctx.resource_group,
-                                                                           ctx.names.log_analytics)
+        keys = ctx.clients.get("loganalytics").shared_keys.get_shared_keys(  # a POST that only reads
+            ctx.resource_group, ctx.names.log_analytics, **azure_ops.RETRY_REPEATABLE)
         shared_key = str(keys.primary_shared_key)
         ctx.secrets.put("log-analytics-shared-key", shared_key)
         insights = azure_ops.get_or_none(ctx.clients.get("appinsights").components.get, ctx.resource_group,

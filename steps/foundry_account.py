@@ -79,8 +79,15 @@ class FoundryAccount(ArmStep):
         if not ctx.purge:
             ctx.progress.progress(self, "kept soft-deleted (--no-purge): the agent subnet stays held until a purge")
             return
+        self._purge(ctx, str(actual.get("location") or ctx.location))
+
+    def finish_delete(self, ctx: RunContext) -> None:
+        if ctx.purge and self._soft_deleted(ctx):
+            self._purge(ctx, ctx.location)
+
+    def _purge(self, ctx: RunContext, location: str) -> None:
+        """A purge must name the account's original location."""
         purge = ctx.clients.get("cognitive").deleted_accounts.begin_purge
-        location = str(actual.get("location") or ctx.location)  # a purge must name the original location
         ctx.run(self, "purge", lambda **kw: purge(location, ctx.resource_group, ctx.names.foundry_account, **kw),
                 timeout=self.delete_timeout, missing_ok=True)
 

@@ -91,6 +91,21 @@ class KeyVault(ArmStep):
         if actual["properties"].get("enablePurgeProtection"):
             ctx.progress.progress(self, "soft-deleted; purge protection forbids a purge until retention ends")
             return
+        self._purge(ctx)
+
+    def finish_delete(self, ctx: RunContext) -> None:
+        if not ctx.purge:
+            return
+        try:
+            deleted = self.operations(ctx).get_deleted(ctx.names.key_vault, ctx.location, cls=azure_ops.raw)
+        except Exception as exc:
+            if azure_ops.is_not_found(exc):
+                return
+            raise
+        if not ((deleted or {}).get("properties") or {}).get("purgeProtectionEnabled"):
+            self._purge(ctx)
+
+    def _purge(self, ctx: RunContext) -> None:
         purge = self.operations(ctx).begin_purge_deleted
         ctx.run(self, "purge", lambda **kw: purge(ctx.names.key_vault, ctx.location, **kw),
                 timeout=self.delete_timeout, missing_ok=True)

@@ -45,20 +45,21 @@ def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: di
 # Key Vault secrets on the management plane (synchronous PUT; no DELETE: secrets go with their vault).
 VAULT_SECRETS = Sdk("keyvault", "secrets", delete="delete", put="create_or_update")
 MASTER_KEY = "litellm-master-key"
-_MASTER_KEY_USERS = ("litellm_app", "model_gateway_connection", "model_gateway_connection:static")
+MASTER_KEY_USERS = ("model_gateway_connection", "model_gateway_connection:static")
 
 
-def _unused_master_key(ctx: RunContext) -> bool:
-    """True when neither the gateway app nor a ModelGateway connection exists (live reads, only when the state
-    file does not already record them as deployed)."""
-    if any(ctx.state.step(name).get("status") == "succeeded" for name in _MASTER_KEY_USERS):
-        return False
-    from .litellm_app import LiteLLMApp
+def master_key_replaceable(ctx: RunContext) -> bool:
+    """True when a new master key may be generated without asking, because the value in Key Vault is unknown
+    to this run (it lived only in the run that generated it: neither Key Vault's management plane nor a Foundry
+    connection gives a secret back) and a ModelGateway connection must be written with it, while nobody
+    outside the tool can depend on the current key: no deploy of this environment has finished, or no
+    connection exists. The connections and the gateway app then follow the new key in the same run."""
+    if all(ctx.state.step(name).get("status") == "succeeded" for name in MASTER_KEY_USERS):
+        return False  # both written: nothing needs the value (a PATCH keeps the credential Azure holds)
     from .model_gateway_connection import ModelGatewayConnection
 
-    users: list[ArmStep] = [LiteLLMApp(), ModelGatewayConnection(discovery=True),
-                            ModelGatewayConnection(discovery=False)]
-    return all(user.read(ctx) is None for user in users)
+    missing = [user.read(ctx) is None for user in (ModelGatewayConnection(True), ModelGatewayConnection(False))]
+    return any(missing) and (all(missing) or not ctx.state.data.get("outputs"))  # outputs: a deploy finished
 
 
 class KeyVaultSecret(ArmStep):
@@ -91,12 +92,12 @@ class KeyVaultSecret(ArmStep):
 
     def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         changes = super().changes(ctx, desired, actual)
+        if ctx.secrets.generated_now(self.secret):  # written in this run already (a retry after a lost answer)
+            return []
         if self.secret in ctx.rotate:  # asked for explicitly, never by accident
             return [Change("properties.value", "(current)", "(new, generated)")]
-        if self.secret == MASTER_KEY and ctx.secrets.get(MASTER_KEY) is None and _unused_master_key(ctx):
-            # Only Key Vault knows the value, and the Foundry connections about to be created need it. Nothing
-            # uses the current key (no gateway app, no connection), so a new one breaks nothing.
-            return [Change("properties.value", "(unknown to this run, unused)", "(new, generated)")]
+        if self.secret == MASTER_KEY and ctx.secrets.get(MASTER_KEY) is None and master_key_replaceable(ctx):
+            return [Change("properties.value", "(unknown to this run, not yet relied on)", "(new, generated)")]
         if self.secret in GENERATORS:  # generated once: never rewritten because of tags or attributes
             return []
         return changes
@@ -106,6 +107,8 @@ class KeyVaultSecret(ArmStep):
             value = ctx.secrets.get(self.secret)
             if value is None:
                 raise ValueError(f"{self.secret} has no value in this run")
+        elif ctx.secrets.generated_now(self.secret):  # the same value again after a lost answer
+            value = str(ctx.secrets.get(self.secret))
         else:
             value = GENERATORS[self.secret]()
             ctx.secrets.put(self.secret, value, fresh=True)

@@ -64,7 +64,7 @@ class ModelGatewayConnection(ArmStep):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         key = ctx.secrets.get(MASTER_KEY)
-        if actual is not None and not ctx.secrets.generated_now(MASTER_KEY):
+        if actual is not None and not ctx.secrets.owed(MASTER_KEY, self.name):
             # PATCH what changed and keep the credential Azure holds: a PUT would need the key again.
             update = self.operations(ctx).update
             args = self.args(ctx)
@@ -76,15 +76,19 @@ class ModelGatewayConnection(ArmStep):
         if key is None:
             raise ToolError(
                 f"{self.title} must be written with the LiteLLM master key, which only Key Vault holds (its value "
-                "cannot be read back through the management plane)",
+                "cannot be read back through the management plane) and a deploy has already finished with it",
                 hint="run deploy --rotate-master-key: a new key is written to Key Vault, and the gateway app and "
                      "both connections follow it")
         body = {"properties": {**desired["properties"], "credentials": {"key": key}}}
-        return super().apply(ctx, body, actual)
+        if actual is None:  # a create that lands holds the key; one that does not is sent again whole
+            ctx.secrets.delivered(MASTER_KEY, self.name)
+        written = super().apply(ctx, body, actual)
+        ctx.secrets.delivered(MASTER_KEY, self.name)
+        return written
 
     def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         changes = super().changes(ctx, desired, actual)
-        if ctx.secrets.generated_now(MASTER_KEY):  # a rotated key must reach the connection
+        if ctx.secrets.owed(MASTER_KEY, self.name):  # a new key must reach the connection
             changes.append(Change("properties.credentials.key", "(previous key)", "(rotated key)"))
         return changes
 

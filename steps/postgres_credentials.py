@@ -61,7 +61,9 @@ class PostgresCredentials(ArmStep):
         return []  # present means right: the values are never rewritten by a re-run
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        password = secrets.password(login=ctx.config.postgres.admin_login)
+        password = ctx.secrets.get(PASSWORD) if ctx.secrets.generated_now(PASSWORD) else None
+        if password is None:  # else the same pair again: a write whose answer was lost may have landed
+            password = secrets.password(login=ctx.config.postgres.admin_login)
         ctx.secrets.put(PASSWORD, password, fresh=True)
         url = database_url(ctx, password)
         ctx.secrets.put(DATABASE_URL, url, fresh=True)

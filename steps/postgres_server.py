@@ -53,13 +53,17 @@ class PostgresServer(ArmStep):
             PostgresCredentials().apply(ctx, {"tags": ctx.tags}, None)
             password = ctx.secrets.get(PASSWORD)
         body = dict(desired)
-        if password is not None and (actual is None or ctx.secrets.generated_now(PASSWORD)):
+        if password is not None and (actual is None or ctx.secrets.owed(PASSWORD, self.name)):
             body["properties"] = {**desired["properties"], "administratorLoginPassword": password}
-        return super().apply(ctx, body, actual)
+        if actual is None:  # a create that lands holds the password; one that does not is sent again whole
+            ctx.secrets.delivered(PASSWORD, self.name)
+        written = super().apply(ctx, body, actual)
+        ctx.secrets.delivered(PASSWORD, self.name)
+        return written
 
     def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         changes = super().changes(ctx, desired, actual)
-        if ctx.secrets.generated_now(PASSWORD):  # the credentials were regenerated: the server must follow
+        if ctx.secrets.owed(PASSWORD, self.name):  # the credentials were regenerated: the server must follow
             changes.append(Change("properties.administratorLoginPassword", "(previous)", "(new, in Key Vault)"))
         return changes
 

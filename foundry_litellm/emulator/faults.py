@@ -18,7 +18,7 @@ _DEFAULT_CODES = {
 }
 _FIELDS = {
     "method", "path", "status", "retry_after", "error_code", "message", "count", "probability",
-    "drop_connection", "fail_operation", "stall_operation", "latency_ms",
+    "drop_connection", "drop_connection_after", "fail_operation", "stall_operation", "latency_ms",
 }
 
 
@@ -37,6 +37,9 @@ class Rule:
     count: int | None = None
     probability: float = 1.0
     drop_connection: bool = False
+    # The request is carried out, then the connection drops before the answer: the client cannot tell
+    # whether its write landed (a reset after the front door accepted it).
+    drop_connection_after: bool = False
     fail_operation: bool = False
     stall_operation: bool = False
     latency_ms: int = 0
@@ -70,6 +73,7 @@ class Decision:
     rule: Rule
     latency_ms: int = 0
     drop: bool = False
+    drop_after: bool = False
     status: int | None = None
     fail_operation: bool = False
     stall_operation: bool = False
@@ -80,6 +84,7 @@ class Decision:
 _TYPES: dict[str, tuple[type, ...]] = {
     "method": (str,), "path": (str,), "status": (int,), "retry_after": (int, float), "error_code": (str,),
     "message": (str,), "count": (int,), "probability": (int, float), "drop_connection": (bool,),
+    "drop_connection_after": (bool,),
     "fail_operation": (bool,), "stall_operation": (bool,), "latency_ms": (int,),
 }
 _METHODS = {"*", "GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"}
@@ -157,6 +162,7 @@ class Faults:
                     rule=rule,
                     latency_ms=rule.latency_ms,
                     drop=rule.drop_connection,
+                    drop_after=rule.drop_connection_after,
                     status=rule.status if not (rule.fail_operation or rule.stall_operation) else None,
                     fail_operation=rule.fail_operation,
                     stall_operation=rule.stall_operation,

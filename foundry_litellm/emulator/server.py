@@ -155,6 +155,9 @@ class EmulatorApp:
             if delay_ms:
                 time.sleep(delay_ms / 1000)
             response = self._apply(req, decision)
+            if decision is not None and decision.drop_after and response is not None:
+                self._record(req, response, started, decision.rule.describe(), dropped=True)
+                return None
         self._record(req, response, started, decision.rule.describe() if decision else None)
         return response
 
@@ -187,7 +190,8 @@ class EmulatorApp:
                 self.store.save()
         return response
 
-    def _record(self, req: Request, response: Response | None, started: float, fault: Any) -> None:
+    def _record(self, req: Request, response: Response | None, started: float, fault: Any, *,
+                dropped: bool = False) -> None:
         entry: dict[str, Any] = {
             "time": iso(time.time()),
             "method": req.method,
@@ -201,7 +205,7 @@ class EmulatorApp:
             entry["body"] = body
         if fault is not None:
             entry["fault"] = {"path": fault["path"], "status": fault["status"],
-                              "dropped": response is None}
+                              "dropped": response is None or dropped}
         self.log.add(entry)
 
     # --- admin -----------------------------------------------------------------------------------------

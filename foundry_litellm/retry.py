@@ -74,7 +74,9 @@ def is_ambiguous(exc: BaseException) -> bool:
     if isinstance(exc, ServiceResponseError):
         return True
     status = getattr(exc, "status_code", None)
-    return isinstance(exc, HttpResponseError) and status in TRANSIENT_STATUS - REFUSED_STATUS
+    if isinstance(exc, HttpResponseError) and status in TRANSIENT_STATUS - REFUSED_STATUS:
+        return True
+    return exc.__cause__ is not None and is_ambiguous(exc.__cause__)  # a step's own message around it
 
 
 def policy(time_scale: float) -> Any:

@@ -45,6 +45,13 @@ class AdminClient:
         result: list[dict[str, Any]] = self._call("GET", "/operations")
         return result
 
+    def release_operations(self, resources: list[str] | None = None) -> int:
+        """Let stalled operations complete (``stall_operation`` faults), all or those of ``resources`` (ids): a
+        long tail that ends."""
+        result: dict[str, int] = self._call("POST", "/operations/release",
+                                            {} if resources is None else {"resources": resources})
+        return result["released"]
+
     def set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/faults", spec)
         return result

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import random
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 _DEFAULT_CODES = {
+    408: "RequestTimeout",
     409: "Conflict",
     429: "TooManyRequests",
     500: "InternalServerError",
@@ -137,25 +138,34 @@ class Faults:
         self._lock = threading.Lock()
         self.seed = 0
         self.rules: list[Rule] = []
-        self._rng = random.Random(0)
+        self._seen: dict[tuple[int, str, str], int] = {}
         if spec is not None:
             self.load(spec)
 
     def load(self, spec: Any) -> None:
         seed, rules = parse_rules(spec)
         with self._lock:
-            self.seed, self.rules, self._rng = seed, rules, random.Random(seed)
+            self.seed, self.rules, self._seen = seed, rules, {}
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
             return {"seed": self.seed, "rules": [r.describe() for r in self.rules]}
 
+    def _draw(self, index: int, method: str, path: str) -> float:
+        """A number in [0, 1) for the n-th request of this method and path under rule ``index``: the same
+        requests get the same faults under a seed, however parallel requests to other paths interleave."""
+        key = (index, method.upper(), path.lower())
+        n = self._seen.get(key, 0)
+        self._seen[key] = n + 1
+        digest = hashlib.sha256(f"{self.seed}/{index}/{key[1]}/{key[2]}/{n}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
     def decide(self, method: str, path: str) -> Decision | None:
         with self._lock:
-            for rule in self.rules:
+            for index, rule in enumerate(self.rules):
                 if not rule.matches(method, path):
                     continue
-                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                if rule.probability < 1.0 and self._draw(index, method, path) >= rule.probability:
                     continue
                 rule.fired += 1
                 return Decision(

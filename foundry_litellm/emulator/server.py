@@ -226,6 +226,21 @@ class EmulatorApp:
                 return Response(200, items)
             if req.method == "GET" and route == "/operations":
                 return Response(200, list(self.world.operations.values()))
+            if req.method == "POST" and route == "/operations/release":
+                # Stalled operations go on: each completes at its due time (already past: at once). Only those of
+                # the listed resource ids when the body has "resources".
+                try:
+                    only = json.loads(req.body or b"{}").get("resources")
+                except (ValueError, AttributeError):
+                    only = None
+                wanted = None if only is None else {str(r).lower() for r in only}
+                released = [op for op in self.world.operations.values()
+                            if op["stall"] and (wanted is None or op["resource"].lower() in wanted)]
+                for op in released:
+                    op["stall"] = False
+                self.world.advance()
+                self.store.save()
+                return Response(200, {"released": len(released)})
         if req.method == "GET" and route == "/requests":
             since = req.query.get("since", "0")
             if not since.isdigit():

@@ -3,6 +3,7 @@ operations; the SDK's retry policy survives what Azure throws at it (azure-sdk-n
 
 from __future__ import annotations
 
+import contextlib
 import time
 import urllib.error
 from typing import Any
@@ -241,3 +242,30 @@ def test_faults_never_touch_the_admin_routes(emulator: Any) -> None:
     emulator.admin.set_faults({"seed": 0, "rules": [{"method": "*", "path": ".*", "status": 500}]})
     assert emulator.admin.resources() == []
     assert emulator.admin.requests() == []
+
+
+def test_drop_connection_after_carries_the_write_out_then_drops_the_answer(emulator: Any, credential: Any,
+                                                                           c: dict[str, Any], rg: str) -> None:
+    # The client cannot tell whether its write landed (a reset after the front door accepted it): it did.
+    cl = _no_retry(emulator, credential)
+    emulator.admin.set_faults({"seed": 0, "rules": [{"method": "PUT", "path": "networksecuritygroups/n1$",
+                                                     "drop_connection_after": True, "count": 1},
+                                                    {"method": "PUT", "path": "userassignedidentities/id1$",
+                                                     "drop_connection_after": True, "count": 1}]})
+    with pytest.raises(ServiceResponseError):
+        cl["net"].network_security_groups.begin_create_or_update(rg, "n1", {"location": "eastus"})
+    with pytest.raises(ServiceResponseError):  # a synchronous type: the resource is complete at once
+        cl["msi"].user_assigned_identities.create_or_update(rg, "id1", {"location": "eastus"})
+    assert sorted(r["name"] for r in emulator.admin.resources()) == ["id1", "n1", "rg1"]
+    assert cl["msi"].user_assigned_identities.get(rg, "id1").name == "id1"
+    assert cl["net"].network_security_groups.get(rg, "n1").name == "n1"
+    puts = [e for e in emulator.admin.requests() if e["method"] == "PUT" and "rg1/" in e["path"]]
+    assert [(e["status"], e["fault"]["dropped"]) for e in puts] == [(201, True), (201, True)]
+    # azure-core sends a PUT again after a read error: the write reaches Azure twice (a 409 while the first one's
+    # operation is still in flight, else a second update).
+    emulator.admin.set_faults({"seed": 0, "rules": [{"method": "PUT", "path": "networksecuritygroups/n2$",
+                                                     "drop_connection_after": True, "count": 1}]})
+    with contextlib.suppress(HttpResponseError):
+        c["net"].network_security_groups.begin_create_or_update(rg, "n2", {"location": "eastus"})
+    again = log_for(emulator.admin, "PUT", "/networkSecurityGroups/n2")
+    assert len(again) == 2 and (again[0]["status"], again[0]["fault"]["dropped"]) == (201, True)

@@ -23,8 +23,10 @@ from .foundry_connection import connection_name
 ACCOUNT_HOST = "caphost-account"
 PROJECT_HOST = "caphost-project"
 # The recovery the docs give for a faulted capability host (Azure-Samples/microsoft-foundry-baseline#58).
-RECOVERY = ("if the project's capability host faulted, delete the project; if the account's did, delete and "
-            "purge the account — then run deploy again (foundry-litellm destroy does both in the right order)")
+# A capability host cannot be updated in place, only deleted (foundry-samples PR #261): the next deploy does that and
+# creates it again, so the first advice is a plain re-run.
+RECOVERY = ("run deploy again: a failed capability host is deleted and created again; if it fails the same way, "
+            "destroy and deploy (a faulted account capability host needs the account deleted and purged)")
 
 
 class _CapabilityHost(ArmStep):
@@ -43,7 +45,7 @@ class _CapabilityHost(ArmStep):
             return super().apply(ctx, desired, actual)
         except Exception as exc:
             error = azure_ops.as_tool_error(exc)
-            raise ToolError(f"{self.title}: {error.message}", hint=RECOVERY) from exc
+            raise ToolError(error.message, hint=RECOVERY) from exc  # the runner names the step
 
 
 class AccountCapabilityHost(_CapabilityHost):

@@ -91,16 +91,17 @@ def test_a_failed_capability_host_is_reported_clearly_and_a_rerun_fixes_it(works
     faults = {"seed": 1, "rules": [{"method": "PUT", "path": "/projects/ai-project-2/capabilityhosts/",
                                     "fail_operation": True, "error_code": "CapabilityHostOperationFailed",
                                     "message": "Failed async operation.", "count": 1}]}
-    with served(workspace, faults) as (endpoint, _data_dir):
-        failed = workspace.run("deploy", *endpoint, "--yes")
+    with served(workspace, faults) as srv:
+        failed = workspace.run("deploy", *srv.endpoint, "--yes")
         assert failed.returncode == 1
-        assert "Project 2 capability host" in failed.stderr and "CapabilityHostOperationFailed" in failed.stderr
-        assert "hint:" in failed.stderr and "delete the project" in failed.stderr
+        assert "Project 2 capability host: CapabilityHostOperationFailed" in failed.stderr
+        assert failed.stderr.count("Project 2 capability host") == 1, failed.stderr  # said once, not twice
+        assert "hint: run deploy again" in failed.stderr
         assert "Traceback" not in failed.stderr
-        fixed = workspace.run("deploy", *endpoint, "--yes", "-o", "json")
+        fixed = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json")
         assert fixed.returncode == 0, fixed.stderr
         assert _steps(fixed.stdout)["capability_host:project-2"]["outcome"] in ("replaced", "created")
-        status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
+        status = json.loads(workspace.run("status", *srv.endpoint, "-o", "json").stdout)
         assert {s["outcome"] for s in status["steps"]} == {"in sync"}
 
 

@@ -1,4 +1,5 @@
-"""A harness for chaos tests: the CLI as a subprocess against `emulator serve`, its request log, kills, faults.
+"""A harness for chaos tests and benchmarks/reliability.py: the CLI as a subprocess against `emulator serve`, its
+request log, kills, faults.
 
 Everything here reads the emulator's request log (``requests.jsonl`` in the served data dir): one entry per
 request, in the order the emulator handled them, with ``seq``, ``method``, ``path``, ``status`` (None when the
@@ -13,123 +14,30 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foundry_litellm.emulator.admin import AdminClient
+from .conftest import Entry, Served, Workspace, is_write, make_workspace, path_key, served
 
-from .conftest import CONFIG, Workspace, base_env
-
-Entry = dict[str, Any]
-
-WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
-# POST actions that only read: Application Gateway's backend health, the Log Analytics workspace's shared keys.
-READ_ONLY_ACTIONS = ("/backendhealth", "/sharedkeys")
+# A whole deploy lasts about 6-10 s at this scale on 2 cores: long enough that the long operations (PostgreSQL,
+# Container Apps, Application Gateway, capability hosts) are in flight over many requests.
+KILL_TIME_SCALE = "0.004"
+FAULT_TIME_SCALE = "0.002"
 # Azure's long-running operation status URLs (Azure-AsyncOperation and Location styles).
 OPERATION_POLL = re.compile(r"/operation(statuses|results)/")
 
 
-# --- a workspace and an emulator served in a subprocess -------------------------------------------------------
-def make_workspace(path: Path, config: str = CONFIG) -> Workspace:
-    """A workspace in ``path`` (for tests that need several of them, e.g. one per kill point)."""
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "foundry-litellm.toml").write_text(config)
-    return Workspace(path, base_env(path))
-
-
-@dataclass
-class Served:
-    """An `emulator serve` subprocess: the CLI's endpoint options, its admin client and its request log."""
-
-    url: str
-    ca_cert: str
-    data_dir: Path
-    proc: subprocess.Popen[str]
-
-    @property
-    def endpoint(self) -> list[str]:
-        return ["--endpoint", self.url, "--ca-cert", self.ca_cert]
-
-    @property
-    def admin(self) -> AdminClient:
-        return AdminClient(self.url, self.ca_cert)
-
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / "requests.jsonl"
-
-    def log(self) -> list[Entry]:
-        """The request log as the emulator has written it so far (a line being written is left out)."""
-        if not self.log_path.exists():
-            return []
-        entries = []
-        for line in self.log_path.read_text().splitlines():
-            try:
-                entries.append(json.loads(line))
-            except ValueError:  # the line the server is writing right now
-                continue
-        return entries
-
-    def log_length(self) -> int:
-        """How many requests the log holds (complete lines)."""
-        if not self.log_path.exists():
-            return 0
-        with self.log_path.open("rb") as handle:
-            return handle.read().count(b"\n")
-
-    def wait_quiet(self, quiet: float = 0.4, timeout: float = 10.0) -> int:
-        """Wait until the log stops growing (requests the server was still handling are logged); its length."""
-        deadline = time.monotonic() + timeout
-        length = self.log_length()
-        still_since = time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = self.log_length()
-            if now != length:
-                length, still_since = now, time.monotonic()
-            elif time.monotonic() - still_since >= quiet:
-                break
-        return length
-
-
-@contextmanager
-def serve(workspace: Workspace, faults: dict[str, Any] | None = None, *, time_scale: str) -> Iterator[Served]:
-    """`foundry-litellm emulator serve` for the block, with its data dir under the workspace."""
-    args = [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
-            "--time-scale", time_scale]
-    if faults is not None:
-        faults_file = workspace.path / "faults.json"
-        faults_file.write_text(json.dumps(faults))
-        args += ["--faults", str(faults_file)]
-    stderr = (workspace.path / "serve.stderr").open("w")
-    proc = subprocess.Popen(args, env=workspace.env, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, f"emulator serve did not start: {(workspace.path / 'serve.stderr').read_text()}"
-        info = json.loads(line)
-        yield Served(info["url"], info["ca_cert"], Path(info["data_dir"]), proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        stderr.close()
-
-
-def cli(workspace: Workspace, served: Served, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+# --- the CLI against a served emulator ------------------------------------------------------------------------
+def cli(workspace: Workspace, srv: Served, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the CLI against the served emulator (the endpoint options are added)."""
-    return workspace.run(*args[:1], *served.endpoint, *args[1:], timeout=timeout)
+    return workspace.run(*args[:1], *srv.endpoint, *args[1:], timeout=timeout)
 
 
-def status_outcomes(workspace: Workspace, served: Served) -> dict[str, str]:
+def status_outcomes(workspace: Workspace, srv: Served) -> dict[str, str]:
     """``status -o json``: each step's outcome (empty when status itself failed to answer JSON)."""
-    result = cli(workspace, served, "status", "-o", "json")
+    result = cli(workspace, srv, "status", "-o", "json")
     try:
         return {s["step"]: s["outcome"] for s in json.loads(result.stdout)["steps"]}
     except (ValueError, KeyError):
@@ -148,26 +56,11 @@ def last_line(text: str) -> str:
 
 
 # --- reading the request log ----------------------------------------------------------------------------------
-def path_key(entry_or_path: Entry | str) -> str:
-    """The resource path of a request: lower-cased, query stripped (ARM ids are case-insensitive)."""
-    path = entry_or_path if isinstance(entry_or_path, str) else entry_or_path["path"]
-    return path.split("?", 1)[0].lower().rstrip("/")
-
-
-def is_write(entry: Entry) -> bool:
-    """A request that changes something (POST actions that only read are not writes)."""
-    return entry["method"] in WRITE_METHODS and not path_key(entry).endswith(READ_ONLY_ACTIONS)
-
-
 def landed(entry: Entry) -> bool:
     """The emulator carried the request out: a 2xx status was logged. A request dropped before processing logs
     None; one dropped after processing (``drop_connection_after``) logs the real status."""
     status = entry.get("status")
     return status is not None and 200 <= status < 300
-
-
-def writes(entries: Iterable[Entry]) -> list[Entry]:
-    return [e for e in entries if is_write(e)]
 
 
 def writes_by_path(entries: Iterable[Entry], *, only_landed: bool = False) -> Counter[str]:
@@ -180,22 +73,13 @@ def matching(entries: Iterable[Entry], method: str, pattern: str) -> list[Entry]
     return [e for e in entries if e["method"] == method and regex.search(path_key(e))]
 
 
-def second_puts(entries: Iterable[Entry]) -> dict[str, int]:
-    """Resource paths that received more than one PUT that landed."""
-    counts = Counter(path_key(e) for e in entries if e["method"] == "PUT" and landed(e))
-    return {path: n for path, n in counts.items() if n > 1}
-
-
-def faulted(entries: Iterable[Entry]) -> list[Entry]:
-    """Requests a fault rule fired on."""
-    return [e for e in entries if "fault" in e]
-
-
 def fault_summary(entries: Iterable[Entry]) -> dict[str, int]:
     """How many faults of each kind fired: "429", "503", "dropped before", "dropped after"."""
     summary: Counter[str] = Counter()
-    for entry in faulted(entries):
-        fault = entry["fault"]
+    for entry in entries:
+        fault = entry.get("fault")
+        if fault is None:
+            continue
         if fault.get("dropped"):
             summary["dropped after" if entry.get("status") is not None else "dropped before"] += 1
         else:
@@ -203,31 +87,7 @@ def fault_summary(entries: Iterable[Entry]) -> dict[str, int]:
     return dict(summary)
 
 
-def statuses(entries: Iterable[Entry]) -> list[int | None]:
-    return [e.get("status") for e in entries]
-
-
-@dataclass
-class Outcome:
-    result: subprocess.CompletedProcess[str]
-    log: list[Entry]  # every request of the deploy
-    out_of_sync: dict[str, str]  # what `status` (run without faults) finds not in sync
-
-    @property
-    def error(self) -> str:
-        return last_line(self.result.stderr)
-
-
-def deploy_under(workspace: Workspace, faults: dict[str, Any] | None, *, time_scale: str) -> Outcome:
-    """A deploy from scratch under a fault document; then the faults are cleared and `status` checks the end
-    state (status is not what is under test, so it does not run on its own luck)."""
-    with serve(workspace, faults, time_scale=time_scale) as served:
-        result = cli(workspace, served, "deploy", "--yes", "-o", "json", timeout=600)
-        log = served.log()
-        served.admin.clear_faults()
-        return Outcome(result, log, not_in_sync(status_outcomes(workspace, served)))
-
-
+# --- faults ---------------------------------------------------------------------------------------------------
 def fault_mix(seed: int, *, retry_after: float = 0.05) -> dict[str, Any]:
     """Transient faults on every method and path under /subscriptions/: 10 % 429 with a Retry-After, 10 % 503,
     5 % lost connections (half before the server acts, half after it has carried the request out)."""
@@ -240,20 +100,64 @@ def fault_mix(seed: int, *, retry_after: float = 0.05) -> dict[str, Any]:
     ]}
 
 
+@dataclass
+class Outcome:
+    result: subprocess.CompletedProcess[str]
+    log: list[Entry]  # every request of the run
+    out_of_sync: dict[str, str]  # what `status` (run without faults) finds not in sync
+
+    @property
+    def error(self) -> str:
+        return last_line(self.result.stderr)
+
+
+def deploy_checked(workspace: Workspace, srv: Served) -> Outcome:
+    """A deploy under whatever faults the emulator holds; then the faults are cleared and `status` checks the end
+    state (status is not what is under test, so it does not run on its own luck)."""
+    seen = srv.log_length()
+    result = cli(workspace, srv, "deploy", "--yes", "-o", "json", timeout=600)
+    log = srv.log()[seen:]
+    srv.admin.clear_faults()
+    return Outcome(result, log, not_in_sync(status_outcomes(workspace, srv)))
+
+
+def deploy_under(workspace: Workspace, faults: dict[str, Any] | None, *, time_scale: str) -> Outcome:
+    """A deploy from scratch under a fault document, checked by `status` (`deploy_checked`)."""
+    with served(workspace, faults, time_scale=time_scale) as srv:
+        return deploy_checked(workspace, srv)
+
+
+@dataclass
+class Destroyed:
+    result: subprocess.CompletedProcess[str]
+    log: list[Entry]  # every request of the destroy
+    resources: list[str]  # ids the emulator still holds
+    deleted: list[dict[str, Any]]  # what stays soft-deleted
+
+    @property
+    def outcomes(self) -> dict[str, str]:
+        """Each step's outcome, from the report on stdout (a destroy that exits 0 prints one)."""
+        return {s["step"]: s["outcome"] for s in json.loads(self.result.stdout)["steps"]}
+
+    @property
+    def clean(self) -> bool:
+        """Exit 0, nothing failed, nothing left: the resource group is the tool's own (it created it)."""
+        return (self.result.returncode == 0 and "failed" not in self.outcomes.values() and not self.resources
+                and not self.deleted)
+
+
+def destroy_under(workspace: Workspace, srv: Served, faults: dict[str, Any]) -> Destroyed:
+    """``destroy --yes`` of what is deployed, under a fault document; then the faults are cleared and the
+    emulator tells what remains."""
+    seen = srv.log_length()
+    srv.admin.set_faults(faults)
+    result = cli(workspace, srv, "destroy", "--yes", "-o", "json", timeout=600)
+    log = srv.log()[seen:]
+    srv.admin.clear_faults()
+    return Destroyed(result, log, [r["id"] for r in srv.admin.resources()], srv.admin.deleted())
+
+
 # --- killing a deploy at a request sequence number -------------------------------------------------------------
-def pending_tokens(workspace: Workspace) -> dict[str, str]:
-    """Steps the state file records with a long-running operation in flight: step -> resource path."""
-    path = workspace.state_dir / "test.json"
-    if not path.exists():
-        return {}
-    try:
-        steps = json.loads(path.read_text())["steps"]
-    except (ValueError, KeyError):
-        return {}
-    return {name: path_key(s["pending"]["resource_id"]) for name, s in steps.items()
-            if (s.get("pending") or {}).get("token")}
-
-
 @dataclass
 class Kill:
     killed: bool  # False: the deploy ended before the log reached the kill point
@@ -263,18 +167,18 @@ class Kill:
     returncode: int | None
 
 
-def deploy_and_kill(workspace: Workspace, served: Served, kill_after: int, *, timeout: float = 300) -> Kill:
+def deploy_and_kill(workspace: Workspace, srv: Served, kill_after: int, *, timeout: float = 300) -> Kill:
     """Start ``deploy --yes``, SIGKILL it once the request log holds ``kill_after`` entries."""
     out = (workspace.path / "killed.stdout").open("w")
     err = (workspace.path / "killed.stderr").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "foundry_litellm", "deploy", *served.endpoint, "--yes"],
+    proc = subprocess.Popen([sys.executable, "-m", "foundry_litellm", "deploy", *srv.endpoint, "--yes"],
                             cwd=workspace.path, env=workspace.env, stdout=out, stderr=err,
                             stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
         seen = 0
         while proc.poll() is None and time.monotonic() < deadline:
-            seen = served.log_length()
+            seen = srv.log_length()
             if seen >= kill_after:
                 break
             time.sleep(0.005)
@@ -282,14 +186,14 @@ def deploy_and_kill(workspace: Workspace, served: Served, kill_after: int, *, ti
         if killed:
             proc.kill()  # SIGKILL: no handler, no clean-up, as a CI runner losing its agent
         proc.wait(timeout=30)
-        pending = pending_tokens(workspace)
+        pending = workspace.pending()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
         out.close()
         err.close()
-    return Kill(killed, seen, served.wait_quiet(), pending, proc.returncode)
+    return Kill(killed, seen, srv.wait_quiet(), pending, proc.returncode)
 
 
 # --- what a re-run after a kill may write -----------------------------------------------------------------------
@@ -381,23 +285,22 @@ def judge_rerun(before: list[Entry], rerun: list[Entry], pending: dict[str, str]
         return master_key_at is not None and master_key_at < index and \
             any(r.search(path) for r in MASTER_KEY_FOLLOWERS)
 
-    second: list[str] = []
     in_flight = set(pending.values())
-    for i, entry in enumerate(rerun_writes):
-        path = path_key(entry)
-        if entry["method"] == "PUT" and path in in_flight and not follows_new_master_key(path, i):
-            second.append(f"{entry['method']} {path} ({entry.get('status')})")
-
+    second: list[str] = []
     rewrites: list[str] = []
     followed: list[str] = []
     for i, entry in enumerate(rerun_writes):
         path = path_key(entry)
+        follows = follows_new_master_key(path, i)
+        described = f"{entry['method']} {path} ({entry.get('status')})"
+        if entry["method"] == "PUT" and path in in_flight and not follows:
+            second.append(described)
         if path not in done:
             continue
-        if GENERATED_SECRETS.search(path) or follows_new_master_key(path, i):
+        if follows or GENERATED_SECRETS.search(path):
             followed.append(path)
-            continue
-        rewrites.append(f"{entry['method']} {path} ({entry.get('status')})")
+        else:
+            rewrites.append(described)
     return sorted(set(second)), sorted(set(rewrites)), sorted(set(followed))
 
 
@@ -405,3 +308,47 @@ def kill_points(measured_requests: int, n: int) -> list[int]:
     """``n`` request sequence numbers spread uniformly over a run of ``measured_requests`` requests (its ends
     excluded: a kill before the first request or after the last tests nothing)."""
     return [max(1, round(measured_requests * (i + 1) / (n + 1))) for i in range(n)]
+
+
+@dataclass
+class Measured:
+    requests: int  # how many requests a whole deploy sends
+    landed_writes: Counter[str]  # per resource path (what judge_rerun calls ``expected``)
+    seconds: float
+
+
+def measure_deploy(path: Path) -> Measured:
+    """One whole deploy in a new workspace at ``path``: the run the kill points are spread over."""
+    workspace = make_workspace(path)
+    with served(workspace, time_scale=KILL_TIME_SCALE) as srv:
+        started = time.monotonic()
+        result = cli(workspace, srv, "deploy", "--yes")
+        elapsed = time.monotonic() - started
+        assert result.returncode == 0, result.stderr
+        log = srv.log()
+    return Measured(len(log), writes_by_path(log, only_landed=True), elapsed)
+
+
+def kill_then_rerun(path: Path, kill_after: int, expected: Counter[str]) -> PointReport:
+    """In a new workspace at ``path``: a deploy SIGKILLed at request ``kill_after``, then ONE plain re-run,
+    judged from the request log (`judge_rerun`) and by `status`."""
+    report = PointReport(kill_after)
+    workspace = make_workspace(path)
+    try:
+        with served(workspace, time_scale=KILL_TIME_SCALE) as srv:
+            report.kill = kill = deploy_and_kill(workspace, srv, kill_after)
+            if not kill.killed:
+                report.error = f"the deploy ended (exit {kill.returncode}) before request {kill_after}"
+                return report
+            rerun = cli(workspace, srv, "deploy", "--yes", "-o", "json")
+            report.rerun_returncode = rerun.returncode
+            if rerun.returncode != 0:
+                report.rerun_error = last_line(rerun.stderr)
+            log = srv.log()
+            before, after = log[:kill.boundary], log[kill.boundary:]
+            report.second_puts, report.rewrites, report.followed = judge_rerun(before, after, kill.pending,
+                                                                               expected)
+            report.out_of_sync = not_in_sync(status_outcomes(workspace, srv))
+    except Exception as exc:  # one broken point must not hide the others' reports
+        report.error = f"{type(exc).__name__}: {exc}"
+    return report

@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from foundry_litellm.emulator.admin import AdminClient
 from tests.conftest import SUBSCRIPTION
 
 CONFIG = """\
@@ -26,6 +28,25 @@ tags = { owner = "tests" }
 """
 # Fast enough for tests, slow enough that operations are really in flight for a moment.
 TIME_SCALE = "0.002"
+
+Entry = dict[str, Any]  # one request of an emulator's log (requests.jsonl)
+WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+# POST actions that only read: Application Gateway's backend health, the Log Analytics workspace's shared keys.
+READ_ONLY_ACTIONS = ("/backendhealth", "/sharedkeys")
+
+
+def read_log(path: Path) -> list[Entry]:
+    """An emulator's request log as written so far: one entry per request, in the order they were handled (a
+    line the server is writing right now is left out)."""
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
 
 
 @dataclass
@@ -56,11 +77,19 @@ class Workspace:
         data: dict[str, Any] = json.loads((self.state_dir / "test.json").read_text())
         return data
 
-    def requests(self) -> list[dict[str, Any]]:
-        log = self.emulator_dir / "requests.jsonl"
-        if not log.exists():
-            return []
-        return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    def pending(self) -> dict[str, str]:
+        """Steps the state file records with a long-running operation in flight: step -> resource path (as
+        `path_key`); empty while there is no state file yet."""
+        try:
+            steps = self.state()["steps"]
+        except (OSError, ValueError, KeyError):
+            return {}
+        return {name: path_key(s["pending"]["resource_id"]) for name, s in steps.items()
+                if (s.get("pending") or {}).get("token")}
+
+    def requests(self) -> list[Entry]:
+        """The request log of the in-process emulator (``--emulator``)."""
+        return read_log(self.emulator_dir / "requests.jsonl")
 
     def world(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.emulator_dir / "world.json").read_text())
@@ -82,36 +111,106 @@ def base_env(home: Path) -> dict[str, str]:
     return env
 
 
+def make_workspace(path: Path, config: str = CONFIG) -> Workspace:
+    """A workspace in ``path``: its config and an environment of its own (tests that need several of them, e.g.
+    one per kill point, call this directly)."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "foundry-litellm.toml").write_text(config)
+    return Workspace(path, base_env(path))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    (tmp_path / "foundry-litellm.toml").write_text(CONFIG)
-    yield Workspace(tmp_path, base_env(tmp_path))
+    yield make_workspace(tmp_path)
+
+
+@dataclass
+class Served:
+    """An `emulator serve` subprocess: the CLI's endpoint options, its admin client and its request log."""
+
+    url: str
+    ca_cert: str
+    data_dir: Path
+    proc: subprocess.Popen[str]
+
+    @property
+    def endpoint(self) -> list[str]:
+        return ["--endpoint", self.url, "--ca-cert", self.ca_cert]
+
+    @property
+    def admin(self) -> AdminClient:
+        return AdminClient(self.url, self.ca_cert)
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "requests.jsonl"
+
+    def log(self) -> list[Entry]:
+        return read_log(self.log_path)
+
+    def log_length(self) -> int:
+        """How many requests the log holds (complete lines)."""
+        if not self.log_path.exists():
+            return 0
+        with self.log_path.open("rb") as handle:
+            return handle.read().count(b"\n")
+
+    def wait_quiet(self, quiet: float = 0.4, timeout: float = 10.0) -> int:
+        """Wait until the log stops growing (requests the server was still handling are logged); its length."""
+        deadline = time.monotonic() + timeout
+        length = self.log_length()
+        still_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.log_length()
+            if now != length:
+                length, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= quiet:
+                break
+        return length
 
 
 @contextmanager
 def served(workspace: Workspace, faults: dict[str, Any] | None = None,
-           time_scale: str = TIME_SCALE) -> Iterator[tuple[list[str], Path]]:
-    """`foundry-litellm emulator serve` in a subprocess for the block: the CLI's endpoint options and its data dir."""
+           time_scale: str = TIME_SCALE) -> Iterator[Served]:
+    """`foundry-litellm emulator serve` in a subprocess for the block, its data dir under the workspace."""
     args = [sys.executable, "-m", "foundry_litellm", "emulator", "serve", "--data-dir", str(workspace.path / "srv"),
             "--time-scale", time_scale]
     if faults is not None:
         faults_file = workspace.path / "faults.json"
         faults_file.write_text(json.dumps(faults))
         args += ["--faults", str(faults_file)]
-    proc = subprocess.Popen(args, env=workspace.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        info = json.loads(proc.stdout.readline())
-        yield ["--endpoint", info["url"], "--ca-cert", info["ca_cert"]], Path(info["data_dir"])
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    stderr_path = workspace.path / "serve.stderr"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(args, env=workspace.env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line, f"emulator serve did not start: {stderr_path.read_text()}"
+            info = json.loads(line)
+            yield Served(info["url"], info["ca_cert"], Path(info["data_dir"]), proc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
-def writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Requests that change something (backend health is a POST that only reads)."""
-    return [e for e in entries if e["method"] in ("PUT", "PATCH", "POST", "DELETE")
-            and not e["path"].lower().endswith("/backendhealth")]
+def path_key(entry_or_path: Entry | str) -> str:
+    """The resource path of a request: lower-cased, query stripped (ARM ids are case-insensitive)."""
+    path = entry_or_path if isinstance(entry_or_path, str) else entry_or_path["path"]
+    return path.split("?", 1)[0].lower().rstrip("/")
+
+
+def is_write(entry: Entry) -> bool:
+    """A request that changes something (POST actions that only read are not writes)."""
+    return entry["method"] in WRITE_METHODS and not path_key(entry).endswith(READ_ONLY_ACTIONS)
+
+
+def writes(entries: Iterable[Entry]) -> list[Entry]:
+    return [e for e in entries if is_write(e)]
 
 
 # There before an environment's first deploy: the account capability host Azure creates for a network-injected

@@ -3,73 +3,27 @@ deploy and destroy under a mix of transient faults succeed the first time."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from .chaos import (
-    PointReport,
+    FAULT_TIME_SCALE,
     cli,
-    deploy_and_kill,
     deploy_under,
+    destroy_under,
     fault_mix,
     fault_summary,
-    judge_rerun,
     kill_points,
+    kill_then_rerun,
     last_line,
-    make_workspace,
-    not_in_sync,
-    serve,
-    status_outcomes,
-    writes_by_path,
+    measure_deploy,
 )
-from .conftest import Workspace
+from .conftest import Workspace, served
 
-# A whole deploy lasts about 6-10 s at this scale on 2 cores: long enough that the long operations (PostgreSQL,
-# Container Apps, Application Gateway, capability hosts) are in flight over many requests.
-KILL_TIME_SCALE = "0.004"
 KILL_POINTS = 12
-FAULT_TIME_SCALE = "0.002"
 SEEDS = (1, 2, 3)
-
-
-def _measure(path: Path) -> tuple[int, Counter[str], float]:
-    """One whole deploy: its request count, the landed writes per resource path, its wall time."""
-    workspace = make_workspace(path)
-    with serve(workspace, time_scale=KILL_TIME_SCALE) as served:
-        started = time.monotonic()
-        result = cli(workspace, served, "deploy", "--yes")
-        elapsed = time.monotonic() - started
-        assert result.returncode == 0, result.stderr
-        log = served.log()
-    return len(log), writes_by_path(log, only_landed=True), elapsed
-
-
-def _kill_then_rerun(path: Path, kill_after: int, expected: Counter[str]) -> PointReport:
-    report = PointReport(kill_after)
-    workspace = make_workspace(path)
-    try:
-        with serve(workspace, time_scale=KILL_TIME_SCALE) as served:
-            report.kill = kill = deploy_and_kill(workspace, served, kill_after)
-            if not kill.killed:
-                report.error = f"the deploy ended (exit {kill.returncode}) before request {kill_after}"
-                return report
-            rerun = cli(workspace, served, "deploy", "--yes", "-o", "json")
-            report.rerun_returncode = rerun.returncode
-            if rerun.returncode != 0:
-                report.rerun_error = last_line(rerun.stderr)
-            log = served.log()
-            before, after = log[:kill.boundary], log[kill.boundary:]
-            report.second_puts, report.rewrites, report.followed = judge_rerun(before, after, kill.pending,
-                                                                               expected)
-            report.out_of_sync = not_in_sync(status_outcomes(workspace, served))
-    except Exception as exc:  # one broken point must not hide the others' reports
-        report.error = f"{type(exc).__name__}: {exc}"
-    return report
 
 
 @pytest.mark.slow
@@ -78,17 +32,17 @@ def test_sigkill_at_many_points_then_plain_rerun_converges(tmp_path: Path) -> No
     slower but sends the same requests in about the same order, so the same points are hit."""
     # The measured runs go two at a time, as the kill points do: the same load, about the same request count.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        measured = list(pool.map(_measure, [tmp_path / "measured-1", tmp_path / "measured-2"]))
-    requests = min(m[0] for m in measured)
-    expected = measured[0][1]
+        measured = list(pool.map(measure_deploy, [tmp_path / "measured-1", tmp_path / "measured-2"]))
+    requests = min(m.requests for m in measured)
+    expected = measured[0].landed_writes
     points = kill_points(requests, KILL_POINTS)
     assert len(points) >= 12 and len(set(points)) == len(points)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reports = list(pool.map(lambda k: _kill_then_rerun(tmp_path / f"kill-{k}", k, expected), points))
+        reports = list(pool.map(lambda k: kill_then_rerun(tmp_path / f"kill-{k}", k, expected), points))
 
     converged = sum(r.converged for r in reports)
-    header = (f"measured: {[m[0] for m in measured]} requests in {[round(m[2], 1) for m in measured]} s; "
+    header = (f"measured: {[m.requests for m in measured]} requests in {[round(m.seconds, 1) for m in measured]} s; "
               f"converged {converged}/{len(reports)}, clean {sum(r.ok for r in reports)}/{len(reports)}")
     table = "\n".join([header, *(r.line() for r in reports)])
     print(table)
@@ -107,20 +61,14 @@ def test_deploy_under_the_fault_mix_succeeds_the_first_time(workspace: Workspace
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_destroy_under_the_fault_mix_ends_clean_the_first_time(workspace: Workspace, seed: int) -> None:
-    with serve(workspace, time_scale=FAULT_TIME_SCALE) as served:
-        deployed = cli(workspace, served, "deploy", "--yes")
+    with served(workspace, time_scale=FAULT_TIME_SCALE) as srv:
+        deployed = cli(workspace, srv, "deploy", "--yes")
         assert deployed.returncode == 0, deployed.stderr
-        seen = served.log_length()
-        served.admin.set_faults(fault_mix(seed))
-        destroyed = cli(workspace, served, "destroy", "--yes", "-o", "json", timeout=600)
-        fired = fault_summary(served.log()[seen:])
-        served.admin.clear_faults()
-        resources = served.admin.resources()
-        deleted = served.admin.deleted()
-    assert destroyed.returncode == 0, f"faults {fired}: {last_line(destroyed.stderr)}"
+        destroyed = destroy_under(workspace, srv, fault_mix(seed))
+    fired = fault_summary(destroyed.log)
+    assert destroyed.result.returncode == 0, f"faults {fired}: {last_line(destroyed.result.stderr)}"
     assert {"429", "503", "dropped before", "dropped after"} <= set(fired), f"the faults must really fire: {fired}"
-    outcomes = {s["step"]: s["outcome"] for s in json.loads(destroyed.stdout)["steps"]}
-    assert "failed" not in outcomes.values()
+    assert "failed" not in destroyed.outcomes.values()
     # The resource group is the tool's own (it created it): nothing may remain, nothing stay soft-deleted.
-    assert [r["id"] for r in resources] == []
-    assert deleted == []
+    assert destroyed.resources == []
+    assert destroyed.deleted == []

@@ -19,14 +19,14 @@ def test_transient_faults_at_ten_percent_do_not_fail_a_deploy(workspace: Workspa
         {"method": "*", "path": "/subscriptions/", "status": 503, "probability": 0.04},
         {"method": "*", "path": "/subscriptions/", "drop_connection": True, "probability": 0.03},
     ]}
-    with served(workspace, faults) as (endpoint, data_dir):
-        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+    with served(workspace, faults) as srv:
+        result = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
-        log = [json.loads(line) for line in (data_dir / "requests.jsonl").read_text().splitlines()]
+        log = srv.log()
         injected = [e for e in log if "fault" in e]
         assert len(injected) >= 5, "the faults must really have fired"
         assert {e["fault"]["status"] for e in injected} >= {429, 503}
-        status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
+        status = json.loads(workspace.run("status", *srv.endpoint, "-o", "json").stdout)
         assert {s["outcome"] for s in status["steps"]} == {"in sync"}
 
 
@@ -56,8 +56,8 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
     # Registering needs */register/action at subscription scope (Learn "Azure resource providers and types").
     faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.app/register$", "status": 403,
                                     "error_code": "AuthorizationFailed", "count": 1}]}
-    with served(workspace, faults) as (endpoint, _data_dir):
-        failed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+    with served(workspace, faults) as srv:
+        failed = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json", timeout=300)
         assert failed.returncode == 1
         assert "RP Microsoft.App: AuthorizationFailed" in failed.stderr
         assert "az provider register --namespace Microsoft.App" in failed.stderr
@@ -66,7 +66,7 @@ def test_a_deployer_who_may_not_register_a_namespace_gets_one_clear_error_then_r
         assert steps["resource_provider:Microsoft.App"] == "failed"
         assert steps["foundry_account"] == "skipped" and steps["container_apps_environment"] == "skipped"
         assert steps["virtual_network"] == "created"  # the other namespaces go on
-        resumed = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+        resumed = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json", timeout=300)
         assert resumed.returncode == 0, resumed.stderr
 
 
@@ -74,10 +74,10 @@ def test_a_connection_lost_on_a_registration_is_retried(workspace: Workspace) ->
     # azure-core does not retry a POST whose connection dropped; registering twice is harmless, so we do.
     faults = {"seed": 1, "rules": [{"method": "POST", "path": "/providers/microsoft.network/register$",
                                     "drop_connection": True, "count": 1}]}
-    with served(workspace, faults) as (endpoint, data_dir):
-        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+    with served(workspace, faults) as srv:
+        result = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
-        log = [json.loads(line) for line in (data_dir / "requests.jsonl").read_text().splitlines()]
+        log = srv.log()
         posts = [e for e in log if e["method"] == "POST" and e["path"].endswith("/Microsoft.Network/register")]
         assert [e["status"] for e in posts] == [None, 200]  # dropped, then sent again
 
@@ -87,8 +87,8 @@ def test_a_deployer_who_may_not_read_registrations_is_not_stopped(workspace: Wor
     faults = {"seed": 1, "rules": [{"method": "GET", "path": "/subscriptions/[^/]+/providers/[^/]+$", "status": 403,
                                     "error_code": "AuthorizationFailed", "count": 100}]}
     workspace.env["FOUNDRY_LITELLM_EMULATOR_REGISTERED"] = "all"
-    with served(workspace, faults) as (endpoint, _data_dir):
-        result = workspace.run("deploy", *endpoint, "--yes", "-o", "json", timeout=300)
+    with served(workspace, faults) as srv:
+        result = workspace.run("deploy", *srv.endpoint, "--yes", "-o", "json", timeout=300)
         assert result.returncode == 0, result.stderr
         assert "cannot read the registration" in result.stderr
         assert workspace.state()["steps"]["resource_provider:Microsoft.App"]["outputs"] == {"state": "NotReadable"}

@@ -14,14 +14,13 @@ import re
 import signal
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from foundry_litellm.emulator.admin import AdminClient
 
-from .conftest import Workspace, served
+from .conftest import Workspace, path_key, served
 
 STALL_PUTS = {"seed": 0, "rules": [{"method": "PUT", "path": "/subscriptions/", "stall_operation": True}]}
 STALL_DELETES = {"seed": 0, "rules": [{"method": "DELETE", "path": "/subscriptions/", "stall_operation": True}]}
@@ -37,15 +36,6 @@ LRO_KINDS = {"network_security_group", "virtual_network", "subnet", "private_dns
              "container_apps_environment", "litellm_app", "application_gateway"}
 
 
-def _pending(state_file: Path) -> dict[str, str]:
-    try:
-        steps = json.loads(state_file.read_text())["steps"]
-    except (OSError, ValueError):
-        return {}
-    return {name: s["pending"]["resource_id"].lower() for name, s in steps.items()
-            if (s.get("pending") or {}).get("token")}
-
-
 def _stalled(admin: AdminClient) -> set[str]:
     """Resources with a stalled operation; a purge of a deleted Foundry account is the account step's."""
     stalled = set()
@@ -59,16 +49,19 @@ def _stalled(admin: AdminClient) -> set[str]:
 
 
 def _staircase(workspace: Workspace, admin: AdminClient, command: list[str]) -> tuple[set[str], int]:
-    """Kill, release, re-run until a run finishes by itself. Returns the steps killed in flight and the rounds."""
-    state_file = workspace.state_dir / "test.json"
+    """Kill, release, re-run until a run finishes by itself. Returns the steps killed in flight and the rounds.
+
+    A write sent between the last look and the kill is in flight too, only without its token yet (the re-run must
+    wait for it rather than send it again): its step counts as killed in flight as well."""
     killed_in_flight: set[str] = set()
+    raced: set[str] = set()
     for rounds in range(1, 60):
         proc = workspace.popen(*command)
         give_up = time.monotonic() + 120  # a round takes seconds; this only turns a hang into a clear failure
         try:
             while proc.poll() is None:
-                assert time.monotonic() < give_up, f"stuck: stalled {_stalled(admin)}, pending {_pending(state_file)}"
-                stalled, pending = _stalled(admin), _pending(state_file)
+                assert time.monotonic() < give_up, f"stuck: stalled {_stalled(admin)}, pending {workspace.pending()}"
+                stalled, pending = _stalled(admin), workspace.pending()
                 # Once every stalled operation has its token saved: kill if a step is in flight for the first
                 # time, else let the run go on (a step written again after a lost secret, already seen).
                 if stalled and stalled <= set(pending.values()):
@@ -76,13 +69,16 @@ def _staircase(workspace: Workspace, admin: AdminClient, command: list[str]) -> 
                         proc.send_signal(signal.SIGKILL)
                         proc.wait(timeout=10)
                         killed_in_flight |= set(pending)
+                        raced |= _stalled(admin) - set(workspace.pending().values())
                         break
                     admin.release_operations(sorted(stalled))  # only those: a new one may have started since
                 time.sleep(0.05)
             else:
                 _out, err = proc.communicate(timeout=10)
                 assert proc.returncode == 0, err
-                return killed_in_flight, rounds
+                steps = workspace.state()["steps"]
+                return killed_in_flight | {name for name, step in steps.items()
+                                           if path_key(step.get("resource_id") or "") in raced}, rounds
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
@@ -100,28 +96,28 @@ def _writes_per_resource(log: list[dict[str, Any]], method: str) -> dict[str, in
 
 @pytest.mark.slow
 def test_every_long_running_step_killed_in_flight_is_reattached_without_a_second_put(workspace: Workspace) -> None:
-    with served(workspace, STALL_PUTS) as (endpoint, data_dir):
-        admin = AdminClient(endpoint[1], endpoint[3])
-        killed, rounds = _staircase(workspace, admin, ["deploy", *endpoint, "--yes"])
+    with served(workspace, STALL_PUTS) as srv:
+        admin = srv.admin
+        killed, rounds = _staircase(workspace, admin, ["deploy", *srv.endpoint, "--yes"])
         kinds = {name.split(":")[0] for name in killed}
         assert kinds >= LRO_KINDS, f"never killed in flight: {sorted(LRO_KINDS - kinds)}"
-        log = [json.loads(line) for line in (data_dir / "requests.jsonl").read_text().splitlines()]
+        log = srv.log()
         twice = {path: n for path, n in _writes_per_resource(log, "PUT").items()
                  if n > 1 and not any(part in path for part in FOLLOW_A_LOST_SECRET)}
         assert twice == {}, f"written again after {rounds} kills: {twice}"
         admin.clear_faults()
-        status = json.loads(workspace.run("status", *endpoint, "-o", "json").stdout)
+        status = json.loads(workspace.run("status", *srv.endpoint, "-o", "json").stdout)
         assert {s["outcome"] for s in status["steps"]} == {"in sync"}
 
 
 @pytest.mark.slow
 def test_every_deletion_killed_in_flight_is_reattached_and_destroy_ends_clean(workspace: Workspace) -> None:
-    with served(workspace) as (endpoint, _data_dir):
-        admin = AdminClient(endpoint[1], endpoint[3])
-        assert workspace.run("deploy", *endpoint, "--yes").returncode == 0
+    with served(workspace) as srv:
+        admin = srv.admin
+        assert workspace.run("deploy", *srv.endpoint, "--yes").returncode == 0
         admin.set_faults(STALL_DELETES)
         seen = len(admin.requests())
-        killed, rounds = _staircase(workspace, admin, ["destroy", *endpoint, "--yes"])
+        killed, rounds = _staircase(workspace, admin, ["destroy", *srv.endpoint, "--yes"])
         assert len({name.split(":")[0] for name in killed}) >= 8, killed
         deletes = _writes_per_resource(admin.requests(seen), "DELETE")
         assert {path: n for path, n in deletes.items() if n > 1} == {}, f"deleted twice after {rounds} kills"

@@ -11,23 +11,12 @@ from .conftest import Workspace
 SLOW = {"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": "0.05"}  # operations last 0.25-2 s: a kill catches them in flight
 
 
-def _pending_tokens(workspace: Workspace) -> dict[str, str]:
-    path = workspace.state_dir / "test.json"
-    if not path.exists():
-        return {}
-    try:
-        steps = json.loads(path.read_text())["steps"]
-    except ValueError:
-        return {}
-    return {name: s["pending"]["resource_id"] for name, s in steps.items() if (s.get("pending") or {}).get("token")}
-
-
 def test_sigkill_mid_deploy_then_rerun_converges_without_a_second_put(workspace: Workspace) -> None:
     proc = workspace.popen("deploy", "--emulator", "--yes", extra_env=SLOW)
     deadline = time.monotonic() + 60
     in_flight: dict[str, str] = {}
     while time.monotonic() < deadline and len(in_flight) < 3:
-        in_flight = _pending_tokens(workspace)
+        in_flight = workspace.pending()
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)

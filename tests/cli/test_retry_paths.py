@@ -15,19 +15,8 @@ import pytest
 
 from foundry_litellm.config import DEFAULT_MODELS, ModelSection
 
-from .chaos import (
-    OPERATION_POLL,
-    cli,
-    deploy_under,
-    landed,
-    last_line,
-    matching,
-    not_in_sync,
-    path_key,
-    serve,
-    status_outcomes,
-)
-from .conftest import CONFIG, TIME_SCALE, Workspace
+from .chaos import OPERATION_POLL, cli, deploy_checked, deploy_under, landed, matching
+from .conftest import CONFIG, TIME_SCALE, Workspace, path_key, served
 
 FOURTH_MODEL = "".join(
     f'\n[[gateway.models]]\nname = "{m.name}"\ndeployment = "{m.deployment}"\napi_version = "{m.api_version}"\n'
@@ -71,19 +60,15 @@ def test_the_workspace_shared_keys_post_is_retried(workspace: Workspace, fault: 
 def test_a_connection_patch_answered_429_four_times_is_retried(workspace: Workspace) -> None:
     # Retry-After in whole seconds as Azure sends it: azure-core then retries any method, but 3 times only.
     static = r"/accounts/[^/]+/connections/litellm-gateway-[^/]+-static$"
-    with serve(workspace, time_scale=TIME_SCALE) as served:
-        assert cli(workspace, served, "deploy", "--yes").returncode == 0
+    with served(workspace) as srv:
+        assert cli(workspace, srv, "deploy", "--yes").returncode == 0
         (workspace.path / "foundry-litellm.toml").write_text(CONFIG + FOURTH_MODEL)  # the static list changes
-        seen = served.log_length()
-        served.admin.set_faults(_rule("PATCH", static, status=429, retry_after=1, count=4))
-        result = cli(workspace, served, "deploy", "--yes", "-o", "json")
-        log = served.log()[seen:]
-        served.admin.clear_faults()
-        out_of_sync = not_in_sync(status_outcomes(workspace, served))
-    assert result.returncode == 0, last_line(result.stderr)
-    assert [e["status"] for e in matching(log, "PATCH", static)] == [429] * 4 + [200]
-    assert matching(log, "PUT", static) == [], "an update is a PATCH (a PUT would need the master key)"
-    assert out_of_sync == {}
+        srv.admin.set_faults(_rule("PATCH", static, status=429, retry_after=1, count=4))
+        deploy = deploy_checked(workspace, srv)
+    assert deploy.result.returncode == 0, deploy.error
+    assert [e["status"] for e in matching(deploy.log, "PATCH", static)] == [429] * 4 + [200]
+    assert matching(deploy.log, "PUT", static) == [], "an update is a PATCH (a PUT would need the master key)"
+    assert deploy.out_of_sync == {}
 
 
 def test_the_initial_put_of_an_operation_answered_503_four_times_is_sent_again(workspace: Workspace) -> None:

@@ -17,11 +17,19 @@ Json = dict[str, Any]
 # Transient provisioning states: wait for a terminal one before comparing or writing.
 TRANSIENT_STATES = frozenset({"accepted", "creating", "updating", "deleting", "provisioning", "inprogress",
                               "running", "migrating", "canceling", "scaling", "upgrading", "moving"})
-# Errors ARM answers while another write holds the resource or its parent; retried with backoff
-# (azurerm#3780, pulumi-azure-native#699; Learn "request-limits-and-throttling").
+# Errors ARM answers while another write holds the resource, its parent or what it uses; retried with backoff
+# until the step's deadline (azurerm#3780, pulumi-azure-native#699; Learn "request-limits-and-throttling").
+# Matched at the top level and in ``details``: the Network RP wraps the cause in a 429 or a failed operation
+# ``RetryableError`` (cluster-api-provider-azure#4385, terraform-provider-azurerm#30197, bicep#5132).
 CONFLICT_CODES = frozenset({"AnotherOperationInProgress", "RetryableErrorDueToAnotherOperation",
-                            "CanceledAndSupersededDueToAnotherOperation", "OperationNotAllowed"})
+                            "CanceledAndSupersededDueToAnotherOperation", "OperationNotAllowed",
+                            "ReferencedResourceNotProvisioned", "RetryableError",
+                            # the same answer in the words of Foundry (bicep#11211) and Container Apps
+                            # (azure-container-apps#1112)
+                            "RequestConflict", "ManagedEnvironmentOperationInProgress"})
 
+CONFLICT_BACKOFF_FIRST = 2.0  # Azure seconds
+CONFLICT_BACKOFF_MAX = 60.0
 
 # A POST or PATCH that is safe to send twice (a registration, a read-like action, a PATCH of the same body):
 # the retry policy (retry.py) may repeat it after a 5xx or a lost answer instead of raising.
@@ -75,9 +83,36 @@ def body_bytes(body: Json) -> bytes:
 
 
 def error_code(exc: BaseException) -> str | None:
+    """The top-level ARM error code."""
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None)
     return code if isinstance(code, str) else None
+
+
+def error_codes(exc: BaseException) -> list[str]:
+    """Every ARM error code of ``exc``: the top level, then its ``details``, depth first."""
+    codes: list[str] = []
+    pending = [getattr(exc, "error", None)]
+    while pending:
+        error = pending.pop(0)
+        code = getattr(error, "code", None)
+        if isinstance(code, str):
+            codes.append(code)
+        details = getattr(error, "details", None)
+        if isinstance(details, list):
+            pending[:0] = details
+    return codes
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Azure refused the write because another operation holds what it needs: nothing landed, send it again."""
+    return any(code in CONFLICT_CODES for code in error_codes(exc))
+
+
+def conflict_code(exc: BaseException) -> str:
+    """The most telling code of a conflict, for progress messages: the cause in the details, if named."""
+    codes = error_codes(exc)
+    return next((c for c in reversed(codes) if c in CONFLICT_CODES), codes[0] if codes else "Conflict")
 
 
 def status_code(exc: BaseException) -> int | None:
@@ -87,6 +122,11 @@ def status_code(exc: BaseException) -> int | None:
 
 def is_not_found(exc: BaseException) -> bool:
     return status_code(exc) == 404
+
+
+def is_forbidden(exc: BaseException) -> bool:
+    """The caller lacks the right (ARM answers 403 AuthorizationFailed)."""
+    return status_code(exc) == 403
 
 
 def is_http_error(exc: BaseException) -> bool:
@@ -105,24 +145,27 @@ def as_tool_error(exc: BaseException) -> ToolError:
     error = getattr(exc, "error", None)
     message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
     message = str(message).split("\n")[0]
-    return AzureOperationError(code, message, status=status_code(exc), hint=hint_for(code, status_code(exc)))
+    if code in CONFLICT_CODES and code != conflict_code(exc):  # "RetryableError" says less than its cause
+        message = f"{message} ({conflict_code(exc)})"
+    hint = next((h for c in error_codes(exc) if (h := hint_for(c, None))), None) or hint_for(code, status_code(exc))
+    return AzureOperationError(code, message, status=status_code(exc), hint=hint)
 
 
 def retry_conflicts(call: Callable[[], Any], *, deadline: float, sleep: Callable[[float], None] = time.sleep,
-                    on_wait: Callable[[str], None] | None = None) -> Any:
-    """Run ``call``; while Azure answers that another operation holds the resource, back off and retry."""
-    delay = 2.0
+                    on_wait: Callable[[str], None] | None = None, time_scale: float = 1.0) -> Any:
+    """Run ``call``; while Azure answers that another operation holds the resource, back off and retry. ``sleep``
+    takes Azure seconds; ``deadline`` is real (``time.monotonic()``), hence ``time_scale``."""
+    delay = CONFLICT_BACKOFF_FIRST
     while True:
         try:
             return call()
         except Exception as exc:
-            code = error_code(exc)
-            if code not in CONFLICT_CODES or time.monotonic() + delay > deadline:
+            if not is_conflict(exc) or time.monotonic() + delay * time_scale > deadline:
                 raise
             if on_wait is not None:
-                on_wait(f"{code}: retrying in {delay:.0f}s")
+                on_wait(f"{conflict_code(exc)}: retrying in {delay:.0f}s")
             sleep(delay)
-            delay = min(delay * 2, 60.0)
+            delay = min(delay * 2, CONFLICT_BACKOFF_MAX)
 
 
 def provisioning_state(body: Json | None) -> str | None:
@@ -143,7 +186,7 @@ def wait_for(poller: Any, *, timeout: float, what: str) -> Any:
     poller.wait(timeout=timeout)
     if not poller.done():
         raise OperationTimeout(
-            f"{what} did not finish within {timeout / 60:.0f} minutes; Azure is still working on it",
+            f"{what} did not finish within its timeout; Azure is still working on it",
             hint="run the same command again later: it re-attaches to the operation instead of starting another",
         )
     return poller.result()

@@ -99,8 +99,14 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite an existing file.")
 
 @app.command()
 def validate(config: ConfigOpt = None, subscription: SubscriptionOpt = None,
-             output: OutputOpt = OutputFormat.human) -> None:
-    """Check the config and the environment; sends nothing to Azure."""
+             output: OutputOpt = OutputFormat.human, state_dir: StateDirOpt = Path(".foundry-litellm"),
+             emulator: EmulatorOpt = False, endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None,
+             cloud: CloudOpt = "AzureCloud", time_scale: TimeScaleOpt = None,
+             check_access: Annotated[bool, typer.Option(
+                 "--check-access", help="Also read your rights on the resource group in Azure (one GET) and "
+                                        "name what deploy and destroy would be refused.")] = False) -> None:
+    """Check the config and the environment; sends nothing to Azure unless --check-access (or a target such as
+    --emulator or --endpoint) asks to read the caller's rights. Exits 1 when a needed right is missing."""
     from . import config as config_module
     from .output import print_json
 
@@ -112,12 +118,26 @@ def validate(config: ConfigOpt = None, subscription: SubscriptionOpt = None,
         else:
             typer.echo("config_validation_result: false")
         raise
+    gaps: list[str] | None = None
+    if check_access or emulator or endpoint:
+        from . import commands
+
+        gaps = commands.check_access(_options(config_path=config, state_dir=state_dir, emulator=emulator,
+                                              endpoint=endpoint, ca_cert=ca_cert, cloud=cloud,
+                                              subscription=subscription, time_scale=time_scale))
     if output is OutputFormat.json:
         print_json({"config_validation_result": loaded.config_validation_result, "environment": loaded.environment,
                     "resource_group": loaded.resource_group, "location": loaded.location,
-                    "resource_token": loaded.token})
+                    "resource_token": loaded.token, "access_check_result": None if gaps is None else not gaps,
+                    "access_missing": gaps or []})
     else:
         typer.echo(f"config_validation_result: {str(loaded.config_validation_result).lower()}")
+        for gap in gaps or []:
+            typer.echo(f"access: {gap}", err=True)
+        if gaps is not None:
+            typer.echo(f"access_check_result: {str(not gaps).lower()}")
+    if gaps:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -32,15 +32,41 @@ def serve(
     registered: Annotated[str | None, typer.Option(
         help="Resource providers registered at the start: 'new' (a new subscription: only Azure's defaults) or "
              "'all'.", envvar="FOUNDRY_LITELLM_EMULATOR_REGISTERED")] = None,
+    throttle_reads: Annotated[str | None, typer.Option(
+        help="ARM's read bucket as SIZE/REFILL per real second (default: Azure's 250/25 in emulated time).")] = None,
+    throttle_writes: Annotated[str | None, typer.Option(help="The write bucket (Azure: 200/10).")] = None,
+    throttle_deletes: Annotated[str | None, typer.Option(help="The delete bucket (Azure: 200/10).")] = None,
+    no_throttle: Annotated[bool, typer.Option("--no-throttle", help="Never answer 429 for the request rate.")]
+    = False,
+    link_release: Annotated[str | None, typer.Option(
+        help="How long the agent subnet's link outlives its Foundry account's purge, LOW..HIGH (e.g. 15m..2d), "
+             "drawn per link (default 15m..25m).")] = None,
+    caphost_tail: Annotated[str | None, typer.Option(
+        help="Extra duration of each capability host create, LOW..HIGH (default none).")] = None,
+    appgw_tail: Annotated[str | None, typer.Option(
+        help="Extra duration of each Application Gateway create or update, LOW..HIGH (default none).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the drawn durations.",
+                                             envvar="FOUNDRY_LITELLM_EMULATOR_SEED")] = None,
+    caller_role: Annotated[list[str] | None, typer.Option(
+        metavar="ROLE@SCOPE",
+        help="A role assignment of the caller, ROLE@SCOPE (e.g. 'Owner@/subscriptions/<sub>/resourceGroups/<rg>'); "
+             "repeatable. Default: Owner everywhere (env FOUNDRY_LITELLM_EMULATOR_CALLER_ROLES, comma-separated).")]
+    = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; print one JSON line with url, ca_cert and data_dir when ready."""
     from .emulator.faults import FaultSpecError
     from .emulator.serve import serve as run
     from .emulator.store import DataDirBusy
 
+    buckets = {kind: value for kind, value in
+               (("reads", throttle_reads), ("writes", throttle_writes), ("deletes", throttle_deletes)) if value}
+    tails = {name: value for name, value in
+             (("link_release", link_release), ("capability_host", caphost_tail), ("app_gateway", appgw_tail)) if value}
     try:
         code = run(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
-                   faults_file=faults, strict=strict, specs_dir=specs, registered=registered)
+                   faults_file=faults, strict=strict, specs_dir=specs, registered=registered,
+                   throttle="off" if no_throttle else buckets or None, tails=tails, seed=seed,
+                   caller_roles=caller_role or None)
     except (FaultSpecError, ValueError, DataDirBusy, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

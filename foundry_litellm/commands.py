@@ -47,6 +47,28 @@ def _outputs_of(session: Session) -> dict[str, Any]:
     return produced
 
 
+def access_gaps(session: Session, verbs: tuple[str, ...] = ("write",)) -> list[str] | None:
+    """What the caller may not do in the resource group that the deployment needs (read from
+    Microsoft.Authorization/permissions before any write); None when the rights cannot be read."""
+    from . import access, azure_ops
+
+    ctx = session.ctx
+    ids = [step.resource_id(ctx) for step in session.steps]
+    try:
+        pager = ctx.clients.get("authorization").permissions.list_for_resource_group(ctx.resource_group)
+        permissions = [{"actions": p.actions or [], "notActions": p.not_actions or []} for p in pager]
+    except Exception as exc:
+        if azure_ops.is_not_found(exc):  # no group yet: whoever may create it holds the rights inside it
+            return []
+        if azure_ops.status_code(exc) == 403:
+            ctx.warn("access", access.Need("Microsoft.Authorization/permissions/read", ctx.group_id,
+                                           access.READERS).refused("your rights were not checked"))
+            return None
+        raise
+    needs = [need for verb in verbs for need in access.group_needs(ids, ctx.group_id, verb)]
+    return [need.refused("deploy would fail there") for need in access.missing(needs, permissions)]
+
+
 def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
     """Returns True when changes were pending (what --detailed-exitcode reports)."""
     if not plan and not opts.yes and not sys.stdin.isatty():
@@ -54,6 +76,8 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
     with Session(opts, require_openai=True, steps_factory=_steps_factory()) as session:
         runner = session.runner()
         if plan or not opts.yes:
+            for gap in access_gaps(session) or []:
+                session.ctx.warn(gap, gap)
             planned = runner.plan()
             session.close_reporter()
             if plan:
@@ -132,6 +156,11 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _print_warnings(session: Session) -> None:
+    for warning in session.ctx.warnings:
+        stderr_console().print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+
+
 def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
                    produced: dict[str, Any] | None = None, *, extra: dict[str, Any] | None = None) -> None:
     if opts.output == "json":
@@ -141,7 +170,9 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
             payload["outputs"] = produced
         if command == "plan":
             payload["changes_pending"] = _pending(results)
+        payload["warnings"] = session.ctx.warnings
         print_json(payload)
+        _print_warnings(session)
         return
     console = Console(highlight=False, soft_wrap=True)
     show_all = command in ("status", "plan")
@@ -152,5 +183,14 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
             console.print(f"  {key}: {value if isinstance(value, str) else _json_text(value)}")
     for key, value in sorted((extra or {}).items()):
         console.print(f"{key}: {value if isinstance(value, str) else _json_text(value)}")
+    _print_warnings(session)
     if session.log_path is not None:
         stderr_console().print(f"[dim]log: {session.log_path}[/]")
+
+
+def check_access(opts: Options) -> list[str] | None:
+    """``validate`` against a target: the rights deploy and destroy need in the group, before any write."""
+    with Session(opts, require_openai=True, steps_factory=_steps_factory()) as session:
+        gaps = access_gaps(session, ("write", "delete"))
+        _print_warnings(session)
+        return gaps

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .step import Step
 
 Json = dict[str, Any]
+STEP_TIMEOUT_FLOOR = 30.0  # real seconds
 
 
 class Unknown(Exception):
@@ -40,6 +41,7 @@ class RunContext:
         self.rotate = rotate  # secrets to regenerate in this run (deploy --rotate-master-key)
         self.secrets = secrets or SecretValues()
         self.purge = purge  # destroy: purge soft-deleted vaults and accounts (--no-purge keeps them)
+        self.purge_refused = False  # the caller may not purge the Foundry account: its subnet stays held
         self.names = names
         self.clients = clients
         self.state = state
@@ -48,6 +50,7 @@ class RunContext:
         self.poll_interval = max(0.01, 5.0 * time_scale)
         self.sleep = sleep
         self._outputs: dict[str, dict[str, str]] = {}
+        self._warnings: dict[str, str] = {}
         self._lock = threading.Lock()
 
     # --- identity of the deployment ---------------------------------------------------------------------
@@ -96,6 +99,21 @@ class RunContext:
         with self._lock:
             return {k: dict(v) for k, v in self._outputs.items()}
 
+    def warn(self, key: str, message: str) -> None:
+        """Say once, when the run ends, what could not be checked or done and what that risks."""
+        with self._lock:
+            self._warnings.setdefault(key, message)
+
+    @property
+    def warnings(self) -> list[str]:
+        with self._lock:
+            return list(self._warnings.values())
+
+    def real_seconds(self, seconds: float) -> float:
+        """How long ``seconds`` of Azure time (a step's timeout) last here: against a time-scaled emulator its
+        operations are that much shorter, so are the bounds on them (with a floor for a loaded machine)."""
+        return max(seconds * self.time_scale, min(seconds, STEP_TIMEOUT_FLOOR))
+
     def backoff(self, seconds: float) -> None:
         """Wait before a retry: Azure-time seconds, scaled down against a time-scaled emulator."""
         self.sleep(seconds * self.time_scale)
@@ -107,22 +125,40 @@ class RunContext:
 
         The continuation token is saved before waiting, so a run killed now does not send a second PUT next
         time: it re-attaches (``reattach``) and polls the same operation. ``kind`` is "write", "delete" or
-        "purge".
+        "purge". A write or delete that Azure refuses because another operation holds what it needs is sent
+        again until the deadline: refused at once (``retry_conflicts``) or accepted and then ``Failed`` with
+        such a code, after reading the resource back.
         """
-        deadline = time.monotonic() + timeout
-        try:
-            result = azure_ops.retry_conflicts(
-                start, deadline=deadline, sleep=self.backoff,
-                on_wait=lambda message: self.progress.progress(step, message))
-        except Exception as exc:
-            if missing_ok and azure_ops.is_not_found(exc):
+        deadline = time.monotonic() + self.real_seconds(timeout)
+        delay = azure_ops.CONFLICT_BACKOFF_FIRST
+        while True:
+            try:
+                result = azure_ops.retry_conflicts(
+                    start, deadline=deadline, sleep=self.backoff, time_scale=self.time_scale,
+                    on_wait=lambda message: self.progress.progress(step, message))
+            except Exception as exc:
+                if missing_ok and azure_ops.is_not_found(exc):
+                    return None
+                raise
+            if not _is_poller(result):
+                return result if isinstance(result, dict) else None
+            self.state.update_step(step.name, pending={"operation": kind, "token": result.continuation_token(),
+                                                       "resource_id": step.resource_id(self), "since": now_iso()})
+            try:
+                return self._wait(step, kind, result, deadline, missing_ok=missing_ok)
+            except Exception as exc:  # _wait has dropped the token: this operation is over
+                if kind == "purge" or not azure_ops.is_conflict(exc) or \
+                        time.monotonic() + delay * self.time_scale > deadline:
+                    raise
+                code = azure_ops.conflict_code(exc)
+            # Accepted, then refused: another operation held what it needed (bicep#5132,
+            # terraform-provider-azurerm#30197). Nothing landed; read the resource back, then write again.
+            self.progress.progress(step, f"the {kind} failed with {code}; reading back, retrying in {delay:.0f}s")
+            self.backoff(delay)
+            delay = min(delay * 2, azure_ops.CONFLICT_BACKOFF_MAX)
+            current = self.settle(step, lambda: step.read(self), timeout=max(1.0, deadline - time.monotonic()))
+            if kind == "delete" and current is None:
                 return None
-            raise
-        if not _is_poller(result):
-            return result if isinstance(result, dict) else None
-        self.state.update_step(step.name, pending={"operation": kind, "token": result.continuation_token(),
-                                                   "resource_id": step.resource_id(self), "since": now_iso()})
-        return self._wait(step, kind, result, deadline, missing_ok=missing_ok)
 
     def reattach(self, step: Step, pending: Json, *, timeout: float) -> Json | None:
         """Wait for the operation a killed run left in flight, through its continuation token: only polls are
@@ -133,7 +169,8 @@ class RunContext:
         except Exception:
             self.state.update_step(step.name, pending=None)
             raise
-        return self._wait(step, str(pending.get("operation")), poller, time.monotonic() + timeout, missing_ok=True)
+        return self._wait(step, str(pending.get("operation")), poller,
+                          time.monotonic() + self.real_seconds(timeout), missing_ok=True)
 
     def _wait(self, step: Step, kind: str, poller: Any, deadline: float, *, missing_ok: bool) -> Json | None:
         try:
@@ -155,7 +192,7 @@ class RunContext:
         A run killed after sending a PUT but before saving the token finds the resource still Creating: it
         waits for that operation instead of sending a write that Azure would refuse (409) or duplicate.
         """
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.real_seconds(timeout)
         actual = read()
         announced = False
         while azure_ops.is_transient(actual):

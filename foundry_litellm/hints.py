@@ -19,6 +19,9 @@ HINTS: dict[str, str] = {
                                     "network.address_space",
     "NetcfgSubnetRangesOverlap": "check the network.* prefixes in the config: subnets must not overlap",
     "AnotherOperationInProgress": "another write holds the resource; run again in a few minutes",
+    "RetryableErrorDueToAnotherOperation": "another write holds the virtual network; run again in a few minutes",
+    "ReferencedResourceNotProvisioned": "a resource it uses (a subnet) is still being written; run again in a few "
+                                        "minutes",
     "LocationNotAvailableForResourceType": "pick another azure.location: this service is not offered there",
     "InvalidApiVersionParameter": "the endpoint does not support this SDK's api-version",
     "TooManyRequests": "Azure is throttling this subscription; run again in a few minutes",

@@ -5,6 +5,13 @@ create it itself (as ``<account>@aml_aiagentservice``): the step finds and adopt
 second one, which Azure refuses (the AVM pattern module failed here, avm-ptn-aiml-ai-foundry#112). Capability
 hosts cannot be updated in place (foundry-samples PR #261): a change is a replace — delete, wait, create —
 which ``--plan`` shows as such.
+
+A project capability host needs its identity's roles on Cosmos DB and Storage in effect when it is created: the Bicep
+sample creates it after them ("The Comos DB Operator role must be assigned before the caphost is created", foundry-
+samples infrastructure-setup-bicep/15-private-network-standard-agent-setup/main.bicep), the Terraform sample also
+waits 60 s for them to propagate (``time_sleep.wait_rbac``, infrastructure-setup-terraform/15a-private-network-
+standard-agent-setup/code/main.tf). Nothing on the management plane shows whether they have (role_assignment.py), so
+before creating the host the step waits until the newest of them is PROPAGATION_WAIT old, and only then.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from foundry_litellm.step import ArmStep, Json, Sdk
 
 from .foundry_account import FoundryAccount, account_lock
 from .foundry_connection import connection_name
+from .role_assignment import PROPAGATION_WAIT, propagation_remaining
 
 ACCOUNT_HOST = "caphost-account"
 PROJECT_HOST = "caphost-project"
@@ -43,6 +51,8 @@ class _CapabilityHost(ArmStep):
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         try:
             return super().apply(ctx, desired, actual)
+        except azure_ops.OperationTimeout:
+            raise  # still running in Azure: the next run re-attaches, its own hint says so
         except Exception as exc:
             error = azure_ops.as_tool_error(exc)
             raise ToolError(error.message, hint=RECOVERY) from exc  # the runner names the step
@@ -110,6 +120,7 @@ class ProjectCapabilityHost(_CapabilityHost):
 
     def __init__(self, index: int, pre_roles: tuple[str, ...]) -> None:
         self.index = index
+        self.pre_roles = pre_roles
         self.name = f"capability_host:project-{index}"
         self.title = f"Project {index} capability host"
         self.depends_on = ("capability_host:account", f"foundry_project:{index}",
@@ -138,3 +149,12 @@ class ProjectCapabilityHost(_CapabilityHost):
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         return AccountCapabilityHost().owned(ctx, actual)
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        """Called only to create (or re-create) the host: wait for the roles it needs to take effect first."""
+        remaining = propagation_remaining(ctx, self.pre_roles)
+        if remaining > 0:
+            ctx.progress.progress(self, f"waiting for role propagation: {remaining / ctx.time_scale:.0f}s more "
+                                        f"(role assignments take up to {PROPAGATION_WAIT // 60} minutes to apply)")
+            ctx.sleep(remaining)
+        return super().apply(ctx, desired, actual)

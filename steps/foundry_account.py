@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry_litellm import azure_ops
+from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -71,8 +71,24 @@ class FoundryAccount(ArmStep):
 
     def _soft_deleted(self, ctx: RunContext) -> bool:
         deleted = ctx.clients.get("cognitive").deleted_accounts
-        return azure_ops.get_or_none(deleted.get, ctx.location, ctx.resource_group,
-                                     ctx.names.foundry_account) is not None
+        try:
+            return azure_ops.get_or_none(deleted.get, ctx.location, ctx.resource_group,
+                                         ctx.names.foundry_account) is not None
+        except Exception as exc:
+            if not azure_ops.is_forbidden(exc):
+                raise
+            # Cannot know: try the create, as azurerm does.
+            ctx.warn("deleted-account-read", self._need(ctx, "read").refused(
+                f"a soft-deleted account named {ctx.names.foundry_account} could not be looked for; if there is "
+                "one, the create is refused until it is restored or purged"))
+            return False
+
+    def _need(self, ctx: RunContext, verb: str) -> access.Need:
+        """Deleted accounts live at subscription scope, under the location and the group's name."""
+        scope = (f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.CognitiveServices/locations/"
+                 f"{ctx.location}/resourceGroups/{ctx.resource_group}/deletedAccounts/{ctx.names.foundry_account}")
+        return access.Need(f"Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts/{verb}", scope,
+                           access.READERS if verb == "read" else f"{access.WRITERS} on the subscription")
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         super().delete(ctx, actual)
@@ -88,8 +104,16 @@ class FoundryAccount(ArmStep):
     def _purge(self, ctx: RunContext, location: str) -> None:
         """A purge must name the account's original location."""
         purge = ctx.clients.get("cognitive").deleted_accounts.begin_purge
-        ctx.run(self, "purge", lambda **kw: purge(location, ctx.resource_group, ctx.names.foundry_account, **kw),
-                timeout=self.delete_timeout, missing_ok=True)
+        try:
+            ctx.run(self, "purge", lambda **kw: purge(location, ctx.resource_group, ctx.names.foundry_account, **kw),
+                    timeout=self.delete_timeout, missing_ok=True)
+        except Exception as exc:
+            if not azure_ops.is_forbidden(exc):
+                raise
+            ctx.purge_refused = True
+            ctx.warn("deleted-account-purge", self._need(ctx, "delete").refused(
+                f"the account {ctx.names.foundry_account} stays soft-deleted for 48 hours and holds the agent "
+                "subnet until then; the next deploy restores it"))
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         endpoints = actual["properties"].get("endpoints") or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry_litellm import azure_ops
+from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import ArmStep, Json, Sdk
@@ -76,6 +76,11 @@ class KeyVault(ArmStep):
         except Exception as exc:
             if azure_ops.is_not_found(exc):
                 return False
+            if azure_ops.is_forbidden(exc):  # cannot know: try the create, as azurerm does
+                ctx.warn("deleted-vault-read", _need(ctx, "read").refused(
+                    f"a soft-deleted vault named {ctx.names.key_vault} could not be looked for; if there is one, "
+                    "the create is refused until it is recovered or purged"))
+                return False
             raise
         return True
 
@@ -101,14 +106,32 @@ class KeyVault(ArmStep):
         except Exception as exc:
             if azure_ops.is_not_found(exc):
                 return
+            if azure_ops.is_forbidden(exc):
+                ctx.warn("deleted-vault-read", _need(ctx, "read").refused(
+                    f"whether the vault {ctx.names.key_vault} stays soft-deleted could not be checked"))
+                return
             raise
         if not ((deleted or {}).get("properties") or {}).get("purgeProtectionEnabled"):
             self._purge(ctx)
 
     def _purge(self, ctx: RunContext) -> None:
         purge = self.operations(ctx).begin_purge_deleted
-        ctx.run(self, "purge", lambda **kw: purge(ctx.names.key_vault, ctx.location, **kw),
-                timeout=self.delete_timeout, missing_ok=True)
+        try:
+            ctx.run(self, "purge", lambda **kw: purge(ctx.names.key_vault, ctx.location, **kw),
+                    timeout=self.delete_timeout, missing_ok=True)
+        except Exception as exc:
+            if not azure_ops.is_forbidden(exc):
+                raise
+            days = ctx.config.key_vault.soft_delete_retention_days
+            ctx.warn("deleted-vault-purge", _need(ctx, "purge/action").refused(
+                f"the vault {ctx.names.key_vault} stays soft-deleted for {days} days; the next deploy recovers it"))
+
+
+def _need(ctx: RunContext, action: str) -> access.Need:
+    """Deleted vaults live at subscription scope (Microsoft.KeyVault/locations/deletedVaults)."""
+    roles = access.READERS if action == "read" else access.WRITERS
+    return access.Need(f"Microsoft.KeyVault/locations/deletedVaults/{action}",
+                       access.subscription_scope(ctx.subscription_id), roles)
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": actual["id"], "name": actual["name"], "uri": actual["properties"].get("vaultUri", "")}

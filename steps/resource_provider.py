@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry_litellm import azure_ops
+from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import Kept, ToolError
@@ -69,7 +69,11 @@ class ResourceProvider(ArmStep):
                 raise
             # A deployer with rights on the resource group only may not read subscription-level registrations:
             # assume the namespace usable; if it is not, its first request says so (MissingSubscriptionRegistration).
-            ctx.progress.progress(self, "cannot read the registration (no access at subscription scope); assumed")
+            ctx.warn("registrations", access.Need(
+                "Microsoft.Resources/subscriptions/providers/read", access.subscription_scope(ctx.subscription_id),
+                access.READERS).refused(
+                    "cannot read the registration of resource providers: assumed registered; an unregistered one "
+                    "fails its first request with MissingSubscriptionRegistration"))
             return {"registrationState": UNREADABLE}
         usable = actual is not None and str(actual.get("registrationState", "")).lower() in USABLE
         return actual if usable else None

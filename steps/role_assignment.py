@@ -5,16 +5,22 @@ of creating a second one (RoleAssignmentExists, azure-quickstart-templates#4205)
 ServicePrincipal`` lets ARM skip the directory lookup; a PrincipalNotFound right after an identity was created
 (Entra replication, azure-quickstart-templates#4945) is retried with bounded backoff. Assignments cannot be
 updated: a change is a delete and a create.
+
+An assignment takes effect only after it propagates: "up to 10 minutes" (Learn "Troubleshoot Azure RBAC"). No read
+on the management plane proves it has (a GET answers at once; the check runs as the assignee, inside the service
+that needs the role), so a step that needs a role in effect waits, measured from the assignment's ``createdOn``
+(output ``created_at``): a re-run long after does not wait at all (``propagation_remaining``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from foundry_litellm import azure_ops
-from foundry_litellm.context import RunContext
+from foundry_litellm.context import RunContext, Unknown
 from foundry_litellm.naming import deterministic_guid
 from foundry_litellm.step import Json, Step
 
@@ -27,6 +33,37 @@ SEARCH_INDEX_DATA_CONTRIBUTOR = "8ebe5a00-799e-43f5-93ac-243d3dce84a7"
 SEARCH_SERVICE_CONTRIBUTOR = "7ca78c08-252a-4471-8644-bb5ff32d4ba0"
 
 PRINCIPAL_WAIT = 10 * 60  # seconds: Entra replication is usually seconds, sometimes minutes
+# Azure seconds a new assignment may take to be honoured: "up to 10 minutes" (Learn "Troubleshoot Azure RBAC").
+# Foundry's Terraform sample waits 60 s before the project capability host (time_sleep.wait_rbac, foundry-samples
+# infrastructure-setup-terraform/15a-private-network-standard-agent-setup/code/main.tf); a capability host that fails
+# can only be deleted and created again (minutes each), so the tool waits out the documented bound instead.
+PROPAGATION_WAIT = 10 * 60
+
+
+def created_epoch(created_at: str) -> float | None:
+    """``createdOn`` as seconds since the epoch; None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(created_at).timestamp() if created_at else None
+    except ValueError:
+        return None
+
+
+def propagation_remaining(ctx: RunContext, steps: Iterable[str]) -> float:
+    """Real seconds until the newest assignment of ``steps`` has surely propagated (PROPAGATION_WAIT after its
+    ``createdOn``, scaled against the emulator); 0 when all are older. An unknown creation time (an equivalent
+    assignment found under another name) is an old one. Never more than PROPAGATION_WAIT, whatever the clocks say."""
+    bound = PROPAGATION_WAIT * ctx.time_scale
+    created: list[float] = []
+    for step in steps:
+        try:
+            stamp = created_epoch(ctx.output(step, "created_at"))
+        except Unknown:
+            stamp = None
+        if stamp is not None:
+            created.append(stamp)
+    if not created:
+        return 0.0
+    return max(0.0, min(bound, max(created) + bound - time.time()))
 
 
 class RoleAssignment(Step):
@@ -134,4 +171,5 @@ class RoleAssignment(Step):
             return False
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
-        return {"id": str(actual.get("id", ""))}
+        created = (actual.get("properties") or {}).get("createdOn") or ""
+        return {"id": str(actual.get("id", "")), "created_at": str(created)}

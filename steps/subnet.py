@@ -68,14 +68,15 @@ class Subnet(ArmStep):
         timeout = ctx.config.foundry.subnet_release_timeout_minutes * 60  # Azure-time seconds
         started = time.monotonic()
         announced = -1
-        if _links(actual) and not ctx.purge:
+        if _links(actual) and (not ctx.purge or ctx.purge_refused):
+            why = "--no-purge" if not ctx.purge else "its purge was refused"
             raise Kept(f"held by {', '.join(_links(actual))} while the Foundry account stays soft-deleted "
-                       "(--no-purge); a purge, or the account's restore by deploy, releases it")
+                       f"({why}); a purge, or the account's restore by deploy, releases it")
         while _links(actual):
             waited = (time.monotonic() - started) / ctx.time_scale  # in Azure time, also against the emulator
             if waited > timeout:
                 raise ToolError(
-                    f"{self.title} is still held by {', '.join(_links(actual))} after {timeout // 60} minutes",
+                    f"still held by {', '.join(_links(actual))} after {timeout // 60} minutes",  # runner names it
                     hint="Azure releases it on its own, usually within an hour of the account's purge (rarely up to "
                          "two days); run destroy again later: it resumes here")
             if int(waited // 300) != announced:  # a line every five minutes

@@ -59,6 +59,16 @@ class AdminClient:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def caller(self) -> dict[str, Any]:
+        """The emulated caller: ``{"object_id": ..., "roles": [{"role": ..., "scope": ...}]}``."""
+        result: dict[str, Any] = self._call("GET", "/caller")
+        return result
+
+    def set_caller_roles(self, roles: list[str | dict[str, str]]) -> dict[str, Any]:
+        """Replace the caller's role assignments: ``"ROLE@SCOPE"`` items or ``{"role": ..., "scope": ...}``."""
+        result: dict[str, Any] = self._call("POST", "/caller", {"roles": roles})
+        return result
+
 
 def is_emulator(url: str, ca_cert: Path | str | None) -> bool:
     """True when ``url`` answers the emulator's info route (so no Azure login is needed)."""

@@ -3,13 +3,15 @@
 PUT creates (201) or updates (200) and starts a long-running operation in the style the type's real resource
 provider uses; GET renders; DELETE answers 202 and removes the resource when the operation is due, or 204 when
 it was already gone; lists page through ``value``. Writes to a resource, or to a resource locked by another
-write in flight (a subnet while its VNet is written), get 409 ``AnotherOperationInProgress``.
+write in flight (a subnet while its VNet is written), get 409 ``AnotherOperationInProgress``; the other forms of
+that refusal are chosen per case as the Network RP answers them (``contention``).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,11 +20,28 @@ from typing import Any
 from .. import regions
 from . import registration
 from .armpath import ArmRef, parse
-from .errors import ArmError, another_operation, bad_request, group_not_found, not_found, parent_not_found
+from .errors import (
+    ArmError,
+    another_operation,
+    bad_request,
+    group_not_found,
+    not_found,
+    parent_not_found,
+    referenced_not_provisioned,
+)
 from .provider import Json, Provider
 from .world import TENANT_ID, World
 
 OPERATION_TYPES = ("operationstatuses", "operationresults")
+VNET_TYPE = "microsoft.network/virtualnetworks"
+SUBNET_TYPE = "microsoft.network/virtualnetworks/subnets"
+# Types whose write joins the subnets its body names (gateway IP configurations, delegated subnets, the agent
+# subnet's network injection). Other bodies name subnets only as references (network rules) and do not wait.
+JOINS_SUBNETS = frozenset({"microsoft.network/applicationgateways", "microsoft.dbforpostgresql/flexibleservers",
+                           "microsoft.app/managedenvironments", "microsoft.cognitiveservices/accounts"})
+# A subnet id anywhere in such a body.
+SUBNET_ID = re.compile(r"/subscriptions/[^/\"]+/resourcegroups/[^/\"]+/providers/microsoft\.network/"
+                       r"virtualnetworks/[^/\"]+/subnets/[^/\"]+", re.IGNORECASE)
 
 
 @dataclass
@@ -207,9 +226,10 @@ class Arm:
         busy = provider.busy_keys(self.world, ref)
         active = self.world.in_flight(busy)
         if active is not None:
-            raise another_operation(ref.id, active["id"])
+            raise self.contention(ref, active)
         stored = self._build_body(ref, provider, body, existing)
         provider.validate(self.world, ref, stored, existing)
+        fault = self._joined_subnet_busy(ref, provider, stored, fault)
         if style == "sync":
             _fail_now(fault)  # no operation to fail later: the request itself fails, nothing is written
         provider.compute(self.world, ref, stored, existing)
@@ -237,6 +257,42 @@ class Arm:
         op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy,
                                         fail=fault.fail, stall=fault.stall)
         return self._lro_response(style, status, record, op, api_version)
+
+    def contention(self, ref: ArmRef, active: Json) -> ArmError:
+        """How a write finds another operation holding what it needs, in the form the Network RP uses there."""
+        if active["type"].lower() != SUBNET_TYPE or ref.type.lower() in (VNET_TYPE, SUBNET_TYPE):
+            # The resource itself, its VNet or a sibling subnet (azurerm#3780, bicep#5132). A VNet PUT may also
+            # get 429 RetryableError / RetryableErrorDueToAnotherOperation (cluster-api-provider-azure#4385): a
+            # fault rule produces that form on demand, the default stays the form the suite was built on.
+            return another_operation(ref.id, active["id"])
+        # An endpoint whose subnet is written (terraform-provider-azurerm#21293, terraform#7986).
+        err = referenced_not_provisioned(active["resource"], ref.id, operation_name(active))
+        err.headers.update(self.retry_after(active))
+        return err
+
+    def _joined_subnet_busy(self, ref: ArmRef, provider: Provider, stored: Json, fault: Fault) -> Fault:
+        """A write that joins a subnet another operation is writing, where the write does not lock the subnet.
+
+        The Network RP (App Gateway) refuses it at once with 429; the other RPs (PostgreSQL, Container Apps,
+        the Foundry account) accept it and join the subnet inside their own operation, which then ends Failed
+        with the same error (terraform-provider-azurerm#30197).
+        """
+        if ref.type.lower() not in JOINS_SUBNETS:
+            return fault
+        for subnet in sorted({m.group(0).lower() for m in SUBNET_ID.finditer(json.dumps(stored))}):
+            active = self.world.in_flight({subnet})
+            if active is None:
+                continue
+            err = referenced_not_provisioned(active["resource"], ref.id, operation_name(active), status=409)
+            if provider.type.lower().startswith("microsoft.network/"):
+                err.status = 429
+                err.headers.update(self.retry_after(active))
+                raise err
+            if fault.fail:
+                return fault
+            return Fault(fail={"code": err.code, "message": err.message, "details": err.details,
+                               "status": err.status}, stall=fault.stall)
+        return fault
 
     def _build_body(self, ref: ArmRef, provider: Provider, body: Json, existing: Json | None) -> Json:
         """The stored body: identity fields from the path, accepted top-level keys, the properties."""
@@ -439,14 +495,14 @@ class Arm:
             else:
                 body["endTime"] = iso(op["end"])
             if op["error"]:
-                body["error"] = op["error"]
+                body["error"] = operation_error(op)
             return Response(200, body, headers)
         if op["status"] == "InProgress":
             headers = {"Location": f"{self.base_url}{ref.id}?api-version={req.api_version}", **self.retry_after(op)}
             return Response(202, None, headers)
         if op["status"] == "Failed":
             status = int(op["fail"].get("status") or 500)
-            return Response(status, {"error": op["error"]})
+            return Response(status, {"error": operation_error(op)})
         if op.get("result") is not None:  # the answer of a long-running POST action (App Gateway backend health)
             return Response(200, op["result"])
         record = self.world.get(op["resource"])
@@ -488,7 +544,25 @@ def canonical_id(ref: ArmRef, provider: Provider) -> str:
 def _fail_now(fault: Fault) -> None:
     """A fault asks a synchronous write to fail: answer with the error at once."""
     if fault.fail:
-        raise ArmError(int(fault.fail.get("status") or 500), fault.fail["code"], fault.fail["message"])
+        raise ArmError(int(fault.fail.get("status") or 500), fault.fail["code"], fault.fail["message"],
+                       details=fault.fail.get("details"))
+
+
+def operation_error(op: Json) -> Json:
+    """The error of a failed operation, with the details its failure carried (bicep#5132,
+    terraform-provider-azurerm#30197: ``{"status": "Failed", "error": {"code", "message", "details"}}``)."""
+    error: Json = dict(op["error"])
+    details = (op.get("fail") or {}).get("details")
+    if details:
+        error["details"] = list(details)
+    return error
+
+
+def operation_name(op: Json) -> str:
+    """The Network RP's name of an operation, as its errors quote it: PutSubnetOperation, DeletePrivateEndpoint..."""
+    leaf = str(op["type"]).rsplit("/", 1)[-1]
+    noun = leaf[:1].upper() + (leaf[1:-1] if leaf.endswith("s") else leaf[1:])
+    return f"{'Delete' if op['kind'] == 'delete' else 'Put'}{noun}Operation"
 
 
 def _delete_style(provider: Provider) -> str:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import DEFAULT_TIME_SCALE
 from .admin import AdminClient
+from .authz import parse_roles, roles_from_env
 from .registration import PROFILES
 from .server import EmulatorConfig, EmulatorServer
+from .tails import tails_from
+from .throttle import buckets_from
 
 STRICT_ENV = "FOUNDRY_LITELLM_EMULATOR_STRICT"
 SPECS_ENV = "FOUNDRY_LITELLM_EMULATOR_SPECS"
 REGISTERED_ENV = "FOUNDRY_LITELLM_EMULATOR_REGISTERED"
+THROTTLE_ENV = "FOUNDRY_LITELLM_EMULATOR_THROTTLE"  # JSON: "off" or {"writes": "5/2", ...} (throttle.py)
+TAILS_ENV = "FOUNDRY_LITELLM_EMULATOR_TAILS"  # JSON: {"link_release": "15m..2d", ...} (tails.py)
+SEED_ENV = "FOUNDRY_LITELLM_EMULATOR_SEED"
+CALLER_ROLES_ENV = "FOUNDRY_LITELLM_EMULATOR_CALLER_ROLES"  # "ROLE@SCOPE,ROLE@SCOPE" (authz.py)
 
 
 def config_from_env(data_dir: Path, **overrides: Any) -> EmulatorConfig:
@@ -29,8 +38,31 @@ def config_from_env(data_dir: Path, **overrides: Any) -> EmulatorConfig:
     registered = overrides.pop("registered", None) or os.environ.get(REGISTERED_ENV) or "new"
     if registered not in PROFILES:
         raise ValueError(f"registered must be one of {', '.join(PROFILES)}, not {registered!r}")
+    for key, env in (("throttle", THROTTLE_ENV), ("tails", TAILS_ENV)):
+        if overrides.get(key) is None and os.environ.get(env):
+            try:
+                overrides[key] = json.loads(os.environ[env])
+            except ValueError as exc:
+                raise ValueError(f"{env} is not JSON: {exc}") from exc
+    if overrides.get("seed") is None:
+        overrides["seed"] = int(os.environ.get(SEED_ENV) or 0)
+    _check(overrides, float(overrides.get("time_scale") or DEFAULT_TIME_SCALE))
+    roles = overrides.get("caller_roles")
+    if roles is None and os.environ.get(CALLER_ROLES_ENV):
+        roles = roles_from_env(os.environ[CALLER_ROLES_ENV])
+    elif isinstance(roles, str):
+        roles = roles_from_env(roles)
+    if roles is not None:
+        parse_roles(roles)  # a malformed role is refused (ValueError) before a port is bound
+        overrides["caller_roles"] = list(roles)
     return EmulatorConfig(data_dir=Path(data_dir), strict=bool(strict), specs_dir=Path(specs) if specs else None,
                           registered=registered, **overrides)
+
+
+def _check(overrides: dict[str, Any], time_scale: float) -> None:
+    """Refuse a malformed throttle or tail before a port is bound (both errors are ValueErrors)."""
+    buckets_from(overrides.get("throttle"), time_scale)
+    tails_from(overrides.get("tails"))
 
 
 class Emulator:

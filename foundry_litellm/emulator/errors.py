@@ -74,3 +74,23 @@ def another_operation(resource_id: str, operation_id: str) -> ArmError:
         f"Another operation on this or dependent resource is in progress. To retry later, please check status "
         f"of the operation: {operation_id}. Contact support if issue persists. Resource: {resource_id}",
     )
+
+
+# The three forms in which Azure says "another operation holds this" (see arm.py ``contention``):
+# 409 AnotherOperationInProgress at once (above), 429 RetryableError whose details name the cause
+# (ReferencedResourceNotProvisioned; RetryableErrorDueToAnotherOperation, cluster-api-provider-azure#4385, from a
+# fault rule), and an operation accepted and then ended Failed with one of those errors.
+RETRYABLE = "RetryableError"
+RETRYABLE_MESSAGE = "A retryable error occurred."
+
+
+def referenced_not_provisioned(referenced_id: str, user_id: str, operation_name: str, *,
+                               status: int = 429) -> ArmError:
+    # A write that uses a subnet another operation is updating (hashicorp/terraform-provider-azurerm#21293,
+    # #30197; hashicorp/terraform#7986).
+    return ArmError(status, RETRYABLE, RETRYABLE_MESSAGE, details=[{
+        "code": "ReferencedResourceNotProvisioned",
+        "message": f"Cannot proceed with operation because resource {referenced_id} used by resource {user_id} is "
+                   f"not in Succeeded state. Resource is in Updating state and the last operation that "
+                   f"updated/is updating the resource is {operation_name}.",
+    }])

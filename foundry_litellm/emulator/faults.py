@@ -19,8 +19,9 @@ _DEFAULT_CODES = {
 }
 _FIELDS = {
     "method", "path", "status", "retry_after", "error_code", "message", "count", "probability",
-    "drop_connection", "drop_connection_after", "fail_operation", "stall_operation", "latency_ms",
+    "drop_connection", "drop_connection_after", "fail_operation", "stall_operation", "latency_ms", "details",
 }
+_DETAIL_FIELDS = {"code", "message", "target"}
 
 
 class FaultSpecError(ValueError):
@@ -44,6 +45,9 @@ class Rule:
     fail_operation: bool = False
     stall_operation: bool = False
     latency_ms: int = 0
+    # ARM error details of the injected error or failed operation: [{"code": ..., "message": ...}], the form
+    # in which Azure names the cause of a 429 RetryableError (terraform-provider-azurerm#30197).
+    details: list[dict[str, str]] | None = None
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -86,14 +90,14 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "method": (str,), "path": (str,), "status": (int,), "retry_after": (int, float), "error_code": (str,),
     "message": (str,), "count": (int,), "probability": (int, float), "drop_connection": (bool,),
     "drop_connection_after": (bool,),
-    "fail_operation": (bool,), "stall_operation": (bool,), "latency_ms": (int,),
+    "fail_operation": (bool,), "stall_operation": (bool,), "latency_ms": (int,), "details": (list,),
 }
 _METHODS = {"*", "GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"}
 
 
 def _check_types(i: int, raw: dict[str, Any]) -> None:
     for key, value in raw.items():
-        optional = key in ("status", "retry_after", "error_code", "message", "count") and value is None
+        optional = key in ("status", "retry_after", "error_code", "message", "count", "details") and value is None
         is_bool = isinstance(value, bool)
         if not optional and (not isinstance(value, _TYPES[key]) or (is_bool and bool not in _TYPES[key])):
             raise FaultSpecError(f"rules[{i}].{key} has the wrong type ({type(value).__name__})")
@@ -104,6 +108,25 @@ def _check_types(i: int, raw: dict[str, Any]) -> None:
         raise FaultSpecError(f"rules[{i}].status must be an HTTP error status (400-599)")
     if any(raw.get(k) is not None and raw[k] < 0 for k in ("count", "latency_ms", "retry_after")):
         raise FaultSpecError(f"rules[{i}]: count, latency_ms and retry_after cannot be negative")
+    if raw.get("details") is not None:
+        _check_details(i, raw)
+
+
+def _check_details(i: int, raw: dict[str, Any]) -> None:
+    """``details`` describe an error: they need an error status or a failed operation to travel in."""
+    if raw.get("status") is None and not raw.get("fail_operation"):
+        raise FaultSpecError(f"rules[{i}].details needs an error 'status' or 'fail_operation'")
+    for j, detail in enumerate(raw["details"]):
+        if not isinstance(detail, dict):
+            raise FaultSpecError(f"rules[{i}].details[{j}] must be an object")
+        unknown = set(detail) - _DETAIL_FIELDS
+        if unknown:
+            raise FaultSpecError(f"rules[{i}].details[{j}]: unknown field(s) {sorted(unknown)}")
+        for key in ("code", "message"):
+            if not isinstance(detail.get(key), str) or not detail[key]:
+                raise FaultSpecError(f"rules[{i}].details[{j}].{key} must be a non-empty string")
+        if not isinstance(detail.get("target", ""), str):
+            raise FaultSpecError(f"rules[{i}].details[{j}].target must be a string")
 
 
 def parse_rules(spec: Any) -> tuple[int, list[Rule]]:

@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from .embedded import config_from_env
 from .faults import parse_rules
@@ -15,13 +16,16 @@ from .server import EmulatorServer
 
 
 def serve(data_dir: Path, *, host: str, port: int, time_scale: float, latency_ms: int,
-          faults_file: Path | None, strict: bool | None, specs_dir: Path | None, registered: str | None = None) -> int:
+          faults_file: Path | None, strict: bool | None, specs_dir: Path | None, registered: str | None = None,
+          throttle: Any = None, tails: dict[str, str] | None = None, seed: int | None = None,
+          caller_roles: list[str] | None = None) -> int:
     faults = None
     if faults_file is not None:
         faults = json.loads(faults_file.read_text())
         parse_rules(faults)  # refuse a malformed document before binding the port
     config = config_from_env(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
-                             faults=faults, strict=strict, specs_dir=specs_dir, registered=registered)
+                             faults=faults, strict=strict, specs_dir=specs_dir, registered=registered,
+                             throttle=throttle, tails=tails or None, seed=seed, caller_roles=caller_roles or None)
     server = EmulatorServer(config)
     stop = threading.Event()
 

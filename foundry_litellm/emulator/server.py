@@ -17,11 +17,13 @@ from urllib.parse import parse_qs, unquote
 
 from . import DEFAULT_TIME_SCALE
 from .arm import Arm, Fault, Request, Response, iso, retry_headers
+from .authz import Caller, RoleSpecError
 from .faults import Faults, FaultSpecError
 from .providers import registry
 from .requestlog import WRITE_METHODS, RequestLog, body_for_log
 from .specs import shared_validator
 from .store import Store
+from .throttle import Throttle, Verdict, buckets_from, principal_of, subscription_of
 from .tls import load_or_create_ca, server_context
 from .world import World
 
@@ -40,6 +42,10 @@ class EmulatorConfig:
     specs_dir: Path | None = None
     fsync: bool = True
     registered: str = "new"  # resource providers registered at the start: "new" subscription, or "all"
+    caller_roles: list[str] | None = None  # "ROLE@SCOPE" items; None: Owner everywhere (authz.DEFAULT_ROLES)
+    throttle: Any = None  # ARM's request buckets: None/"azure", "off" or {kind: "SIZE/REFILL"} (throttle.py)
+    tails: Any = None  # long tails drawn per resource: {name: [low, high] Azure seconds} (tails.py)
+    seed: int = 0  # of the long tails' draws
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -129,13 +135,15 @@ class EmulatorApp:
         self.store = Store(config.data_dir, fsync=config.fsync)
         self.store.claim()
         self.world = World(self.store, registry(), time_scale=config.time_scale,
-                           registration_profile=config.registered)
+                           registration_profile=config.registered, tails=config.tails, seed=config.seed)
+        self.throttle = Throttle(buckets_from(config.throttle, config.time_scale))
         self.faults = Faults(config.faults)
         self.log = RequestLog(config.data_dir / "requests.jsonl")
         ca, self.ca_cert = load_or_create_ca(config.data_dir)
         self.ssl_context = server_context(ca, config.host)
         validator = shared_validator(config.specs_dir) if config.strict and config.specs_dir else None
         self.arm = Arm(self.world, base_url="", validator=validator)
+        self.caller = Caller(config.caller_roles)
 
     def close(self) -> None:
         self.log.close()
@@ -149,6 +157,9 @@ class EmulatorApp:
             response: Response | None = Response(401, {"error": {
                 "code": "AuthenticationFailed",
                 "message": "Authentication failed. The 'Authorization' header is missing."}})
+        elif (verdict := self._take_token(req)) is not None and verdict.retry_after is not None:
+            response = Response(429, verdict.error(subscription_of(req.path) or "",
+                                                   principal_of(req.headers["authorization"])), verdict.headers())
         else:
             decision = self.faults.decide(req.method, req.path)
             delay_ms = self.config.latency_ms + (decision.latency_ms if decision else 0)
@@ -158,8 +169,17 @@ class EmulatorApp:
             if decision is not None and decision.drop_after and response is not None:
                 self._record(req, response, started, decision.rule.describe(), dropped=True)
                 return None
+            if verdict is not None and response is not None:  # what is left of the bucket, on every answer
+                response.headers = {**response.headers, **verdict.headers()}
         self._record(req, response, started, decision.rule.describe() if decision else None)
         return response
+
+    def _take_token(self, req: Request) -> Verdict | None:
+        """ARM's throttle comes before the resource provider (and before any injected fault)."""
+        subscription = subscription_of(req.path)
+        if subscription is None:
+            return None
+        return self.throttle.take(req.method, subscription, principal_of(req.headers["authorization"]))
 
     def _apply(self, req: Request, decision: Any) -> Response | None:
         if decision is not None and decision.drop:
@@ -168,19 +188,23 @@ class EmulatorApp:
             rule = decision.rule
             headers = retry_headers(rule.retry_after) if rule.retry_after else {}
             message = rule.message or f"Injected fault {rule.status}."
-            return Response(decision.status, {"error": {"code": rule.code, "message": message}}, headers)
+            error: dict[str, Any] = {"code": rule.code, "message": message}
+            if rule.details:
+                error["details"] = [dict(d) for d in rule.details]
+            return Response(decision.status, {"error": error}, headers)
         fault = Fault()
         if decision is not None and (decision.fail_operation or decision.stall_operation):
             rule = decision.rule
             fault = Fault(
                 fail={"code": rule.code, "message": rule.message or "The operation failed (injected).",
-                      "status": rule.status or 500} if decision.fail_operation else None,
+                      "status": rule.status or 500, "details": [dict(d) for d in rule.details or []]}
+                if decision.fail_operation else None,
                 stall=decision.stall_operation,
             )
         with self.store.lock:
             try:
                 changed = self.world.advance()
-                response = self.arm.handle(req, fault)
+                response = self.caller.answer(req, self.world, lambda: self.arm.handle(req, fault))
             except Exception as exc:  # a bug in a provider: answer as Azure would, keep the world intact
                 self.store.rollback()
                 logger.exception("emulator error on %s %s", req.method, req.path)
@@ -217,7 +241,8 @@ class EmulatorApp:
             if req.method == "GET" and route == "/info":
                 return Response(200, {"emulator": "foundry-litellm", "time_scale": self.world.time_scale,
                                       "data_dir": str(self.config.data_dir), "strict": self.arm.validator
-                                      is not None, "registered": self.world.registration_profile})
+                                      is not None, "registered": self.world.registration_profile,
+                                      "caller": self.caller.describe()})
             if req.method == "GET" and route == "/resources":
                 return Response(200, [self._summary(r) for _, r in sorted(self.world.resources.items())])
             if req.method == "GET" and route == "/deleted":
@@ -248,6 +273,8 @@ class EmulatorApp:
             return Response(200, self.log.since(int(since)))
         if route == "/faults":
             return self._faults(req)
+        if route == "/caller":
+            return self._caller(req)
         return Response(404, {"error": {"code": "NotFound", "message": f"No admin route {req.path}"}})
 
     def _faults(self, req: Request) -> Response:
@@ -259,6 +286,19 @@ class EmulatorApp:
         elif req.method == "DELETE":
             self.faults.load({"seed": 0, "rules": []})
         return Response(200, self.faults.describe())
+
+    def _caller(self, req: Request) -> Response:
+        if req.method == "POST":  # replaces the role assignments of the caller, until the server stops
+            try:
+                roles = json.loads(req.body or b"{}").get("roles")
+                if not isinstance(roles, list):
+                    raise RoleSpecError('the body must be {"roles": [{"role": ..., "scope": ...}, ...]}')
+                self.caller.set_roles(roles)
+            except (ValueError, AttributeError) as exc:
+                return Response(400, {"error": {"code": "InvalidCaller", "message": str(exc)}})
+        elif req.method != "GET":
+            return Response(405, {"error": {"code": "MethodNotAllowed", "message": f"{req.method} /_emulator/caller"}})
+        return Response(200, self.caller.describe())
 
     def _summary(self, record: dict[str, Any]) -> dict[str, Any]:
         body = self.world.render(record)

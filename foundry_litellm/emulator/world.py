@@ -15,6 +15,7 @@ from typing import Any
 from .armpath import ArmRef
 from .provider import Json, Provider, ProviderRegistry
 from .store import Store
+from .tails import draw, tails_from, write_tail_of
 
 TENANT_ID = "72f988bf-0000-4000-8000-00000000e4a1"
 OPERATION_TTL = 24 * 3600  # seconds a finished operation stays queryable
@@ -22,13 +23,16 @@ OPERATION_TTL = 24 * 3600  # seconds a finished operation stays queryable
 
 class World:
     def __init__(self, store: Store, registry: ProviderRegistry, *, time_scale: float,
-                 clock: Callable[[], float] = time.time, registration_profile: str = "new") -> None:
+                 clock: Callable[[], float] = time.time, registration_profile: str = "new",
+                 tails: Any = None, seed: int = 0) -> None:
         self.store = store
         self.registry = registry
         self.time_scale = time_scale
         self.clock = clock
         # Namespaces registered before any request: "new" (a new subscription) or "all"; see registration.py.
         self.registration_profile = registration_profile
+        self.tails = tails_from(tails)  # Azure-second ranges drawn per resource under ``seed`` (tails.py)
+        self.seed = seed
 
     @property
     def data(self) -> dict[str, Any]:
@@ -97,6 +101,8 @@ class World:
     def start_operation(self, record: Json, *, kind: str, seconds: float, busy: set[str],
                         fail: Json | None = None, stall: bool = False) -> Json:
         now = self.now()
+        if kind in ("create", "update"):
+            seconds += self.tail(write_tail_of(record["type"]), record["id"])
         op = {
             "id": str(uuid.uuid4()),
             "resource": record["id"],
@@ -171,14 +177,23 @@ class World:
     def add_link(self, subnet_key: str, link: Json) -> None:
         self.data["links"].setdefault(subnet_key.lower(), []).append(link)
 
-    def release_links(self, holder: str, *, after: float = 0.0) -> None:
-        """Links held by ``holder`` go away now, or ``after`` nominal seconds from now."""
-        release_at = self.now() + self.scaled(after)
-        for links in self.data["links"].values():
+    def release_links(self, holder: str, *, after: float = 0.0, tail: str | None = None) -> None:
+        """Links held by ``holder`` go away ``after`` nominal seconds from now, plus a delay drawn per link from
+        the ``tail`` range (Azure lets the Foundry agent subnet's link linger: tails.py)."""
+        for subnet, links in self.data["links"].items():
             for link in links:
                 if link["holder"].lower() == holder.lower():
-                    link["release_at"] = release_at if after else self.now()
+                    delay = after + self.tail(tail, f"{subnet}/{link.get('name', '')}")
+                    link["release_at"] = self.now() + self.scaled(delay)
         self._expire_links(self.now())
+
+    def tail(self, name: str | None, key: str) -> float:
+        """Azure seconds drawn from the ``name`` range for ``key``; each draw for the same key counts on, so a
+        re-created resource draws anew (0 when the tail is not configured)."""
+        bounds = self.tails.get(name) if name else None
+        if bounds is None:
+            return 0.0
+        return draw(bounds, self.seed, str(name), f"{key}#{self.counter(f'tail:{name}:{key.lower()}')}")
 
     def _expire_links(self, now: float) -> bool:
         changed = False

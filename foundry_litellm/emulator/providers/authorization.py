@@ -8,6 +8,11 @@ RoleAssignmentUpdateNotPermitted "Tenant ID, application ID, principal ID, and s
 updated."; PrincipalNotFound for a principal Entra does not know yet: a new identity needs time to replicate,
 less when principalType is given (Azure/azure-quickstart-templates#4945, Azure/ResourceModules#981);
 UnmatchedPrincipalType when principalType differs from the principal's real type (Azure/azure-dev#3581).
+
+An assignment takes effect only after a propagation delay: "it can take up to 10 minutes" for role assignment changes
+to be detected (Learn "Troubleshoot Azure RBAC"), usually "a few minutes" (Azure/azure-dev#2742). Nothing on the
+management plane shows it: a GET answers the assignment at once, before the services that check it honour it.
+``role_state`` is what a service checking a principal's role sees (the project capability host, foundry_caphosts.py).
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ REPLICATION_WINDOW = 60.0
 REPLICATION_WINDOW_TYPED = 10.0
 # Every principal the emulator knows is a managed identity: a service principal.
 PRINCIPAL_TYPE = "ServicePrincipal"
+# Nominal seconds before a new assignment is honoured: "a few minutes" (Azure/azure-dev#2742), the figure the Key
+# Vault data plane uses (kvaccess.py); Learn "Troubleshoot Azure RBAC" bounds it at 10 minutes, which the tool waits.
+PROPAGATION_SECONDS = 180.0
 
 
 def _role_guid(role_definition_id: str) -> str:
@@ -59,6 +67,23 @@ def _applies(assignment_scope: str, scope: str, *, at_scope: bool) -> bool:
     a, s = assignment_scope.lower().rstrip("/"), scope.lower().rstrip("/")
     above = a == s or s.startswith(a + "/")
     return above or (not at_scope and a.startswith(s + "/"))
+
+
+def effective(world: World, record: Json) -> bool:
+    """Whether the assignment ``record`` has propagated: created at least PROPAGATION_SECONDS (scaled) ago."""
+    return float(record.get("created", 0.0)) + world.scaled(PROPAGATION_SECONDS) <= world.now()
+
+
+def role_state(world: World, principals: set[str], scope: str, role: str) -> str:
+    """What a service sees of ``role`` for ``principals`` at ``scope`` (assigned there or above): "effective",
+    "pending" (assigned, not propagated yet) or "absent"."""
+    found = [r for r in world.of_type(ASSIGNMENT_TYPE)
+             if r["body"]["properties"]["principalId"].lower() in principals
+             and _role_guid(r["body"]["properties"]["roleDefinitionId"]) == role.lower()
+             and _applies(r["body"]["properties"]["scope"], scope, at_scope=True)]
+    if any(effective(world, r) for r in found):
+        return "effective"
+    return "pending" if found else "absent"
 
 
 class RoleAssignment(Provider):

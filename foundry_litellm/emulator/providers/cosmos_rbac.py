@@ -7,7 +7,9 @@ account ("/" or its id) or a database/container path below it; anything else fai
 [dbs] at position [0] but found [subscriptions]", MicrosoftDocs/azure-databases-docs PR #63). An unknown or
 not-yet-replicated principal fails the long-running operation with BadRequest and leaves nothing behind
 (pulumi/pulumi-azure-native#2816, MicrosoftDocs/azure-docs#92567). Writes on one account are exclusive: a second
-one gets 412 PreconditionFailed (hashicorp/terraform-provider-azurerm#15842, #17233).
+one gets 412 PreconditionFailed (hashicorp/terraform-provider-azurerm#15842, #17233). A data-plane assignment, like an
+ARM one, is honoured only after a propagation delay (``effective``): no separate figure is documented for Cosmos DB,
+so the ARM one is used (authorization.PROPAGATION_SECONDS; modelled).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import TENANT_ID, World
+from .authorization import PROPAGATION_SECONDS
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
@@ -195,6 +198,12 @@ def _definition(world: World, account_id: str, definition_id: object) -> Json:
             return body
     raise bad_request("BadRequest", f"The specified role definition with ID '{guid.replace('-', '')}' does not exist.",
                       target="properties.roleDefinitionId")
+
+
+def effective(world: World, record: Json) -> bool:
+    """Whether the data-plane assignment ``record`` is honoured: created, and propagated since (modelled)."""
+    created = record["op"] is None and record["body"]["properties"].get("provisioningState") == "Succeeded"
+    return created and float(record.get("created", 0.0)) + world.scaled(PROPAGATION_SECONDS) <= world.now()
 
 
 def _forget_failed(world: World) -> None:

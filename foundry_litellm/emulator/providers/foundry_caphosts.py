@@ -8,16 +8,28 @@ recovered, only deleted (foundry-samples 15a vnet diagnostic SKILL.md). A projec
 account's first ("Foundry Account capabilityHost Not Found", Azure/terraform-azurerm-avm-ptn-aiml-ai-foundry#112),
 takes no subnet, and names existing connections; the account's cannot be deleted while a project's exists (409).
 Creation and deletion take minutes (peers-and-pain-points §4; deletes "5-10 minutes", reference notebook guide).
+
+The project identity's roles on the connected Cosmos DB account and Storage account must be in place before the
+project host is created ("The Comos DB Operator role must be assigned before the caphost is created", foundry-samples
+infrastructure-setup-bicep/15-private-network-standard-agent-setup/main.bicep; the Search roles "can be assigned
+before or after"); the Terraform sample waits for them (``time_sleep.wait_rbac``, 60 s, before
+``ai_foundry_project_capability_host``, infrastructure-setup-terraform/15a-private-network-standard-agent-setup/code/
+main.tf). A host created while such an assignment exists but has not propagated (authorization.role_state) is accepted
+and its operation ends Failed. The code is modelled: a failed host reports only "Failed" (foundry-samples#203);
+``CapabilityHostOperationFailed`` is the code a failed host's operation gives elsewhere (foundry-samples#810). A role
+never assigned is not modelled (the emulator's own fixtures create hosts without roles).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule
 from ..world import World
+from .authorization import role_state
 from .foundry_common import (
     ACCOUNT_CAPHOST_TYPE,
     ACCOUNT_CONNECTION_TYPE,
@@ -37,6 +49,11 @@ if TYPE_CHECKING:
 _NAME = NameRule(1, 255, r"[a-zA-Z0-9][a-zA-Z0-9\-_]*", "letters, digits, '-' and '_', starting with a letter or digit")
 _CONNECTION_LISTS = ("aiServicesConnections", "storageConnections", "threadStorageConnections",
                      "vectorStoreConnections")
+# The roles the agent service checks when the host is created, by the connection list that names the resource.
+_REQUIRED_ROLES = {
+    "threadStorageConnections": ("230815da-be43-4aae-9cb4-875f7bd000aa", "Cosmos DB Operator"),
+    "storageConnections": ("ba92f5b4-2d11-453d-a403-e96b0029c9fe", "Storage Blob Data Contributor"),
+}
 _COMPARED = ("capabilityHostKind", "customerSubnet", "description", "tags", *_CONNECTION_LISTS)
 
 
@@ -120,6 +137,15 @@ class ProjectCapabilityHost(_CapabilityHost):
     type = PROJECT_CAPHOST_TYPE
     durations = Durations(create=270, update=0, delete=300)  # 1.0 of a PostgreSQL create
 
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        response = super().handle(arm, req, ref, fault)
+        if response is not None or req.method != "PUT" or ref.is_collection or ref.action is not None \
+                or arm.world.get(ref.key) is not None:
+            return response
+        response = arm.put(ref, self, json_body(req), req.api_version or "", fault)
+        _fail_without_roles(arm.world, ref)
+        return response
+
     def validate_new(self, world: World, ref: ArmRef, props: Json) -> None:
         if not children_of(world, account_ref(ref).id, ACCOUNT_CAPHOST_TYPE):
             raise bad_request("UserError", "Foundry Account capabilityHost Not Found, please retry again after "
@@ -134,6 +160,38 @@ class ProjectCapabilityHost(_CapabilityHost):
                 if str(name).lower() not in known:
                     raise bad_request("UserError", f"Connection '{name}' in {field} was not found in project "
                                       f"'{project.name}' or its account.", target=f"properties.{field}")
+
+
+def _project_principals(world: World, project: Json) -> set[str]:
+    """The principal ids of the project's identities: the system-assigned one and every user-assigned one."""
+    identity = project["body"].get("identity") or {}
+    found = {str(identity["principalId"]).lower()} if identity.get("principalId") else set()
+    for identity_id in identity.get("userAssignedIdentities") or {}:
+        record = world.get(identity_id)
+        if record is not None and record["body"].get("properties", {}).get("principalId"):
+            found.add(str(record["body"]["properties"]["principalId"]).lower())
+    return found
+
+
+def _fail_without_roles(world: World, ref: ArmRef) -> None:
+    """Fail the new host's operation when a role it needs is assigned but not effective yet (see the docstring)."""
+    record = world.get(ref.key)
+    op = world.operations.get(record["op"] or "") if record else None
+    project = world.get(ancestor(ref, 2).key)
+    if record is None or op is None or op["fail"] or project is None:
+        return
+    principals = _project_principals(world, project)
+    connections = {r["body"]["name"].lower(): r for r in children_of(world, project["id"], PROJECT_CONNECTION_TYPE)}
+    for field, (role, role_name) in _REQUIRED_ROLES.items():
+        for name in record["body"]["properties"].get(field) or []:
+            connection = connections.get(str(name).lower())
+            scope = ((connection or {}).get("body", {}).get("properties", {}).get("metadata") or {}).get("ResourceId")
+            if scope and role_state(world, principals, str(scope), role) == "pending":
+                op["fail"] = {"code": "CapabilityHostOperationFailed", "status": 400,
+                              "message": f"The project identity does not have the role '{role_name}' on {scope} "
+                                         "yet. Capability host creation failed; delete it and create it again once "
+                                         "the role assignment has taken effect."}
+                return
 
 
 def _cancel_running_create(world: World, ref: ArmRef) -> None:

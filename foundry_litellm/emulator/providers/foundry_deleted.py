@@ -2,8 +2,9 @@
 
 Sources: cognitiveservices.json 2025-09-01 (DeletedAccounts_Get/List/Purge; purge is a long-running DELETE),
 GetDeletedAccount.json (the deleted account's shape); a purge must name the account's original location, another
-one is a 404 (ansible-collections/azure PR #2287); the agent subnet's link goes ~20 minutes after the purge
-(foundry-samples TESTING-GUIDE, PR #276).
+one is a 404 (ansible-collections/azure PR #2287); the agent subnet's link goes 15 minutes to 2 days after the
+purge (foundry-samples TESTING-GUIDE, PR #276, #153): a delay drawn per link from the world's ``link_release``
+range (tails.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .foundry_common import ACCOUNT_TYPE, ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELE
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
 
-LINK_RELEASE_SECONDS = 20 * 60  # "wait 20 minutes for the subnet to be released" (foundry-samples TESTING-GUIDE)
+LINK_RELEASE_TAIL = "link_release"  # the range the world draws each link's release from (tails.py)
 RETENTION_SECONDS = 48 * 3600  # "deleted in the last 48 hours ... purge" (the CustomDomainInUse message)
 
 
@@ -106,7 +107,7 @@ class DeletedAccount(Provider):
     def deleted(self, world: World, record: Json) -> None:
         entry = world.soft_deleted(SOFT_DELETE_KIND).pop(record["internal"]["entry"], None)
         if entry and entry.get("holder"):
-            world.release_links(entry["holder"], after=LINK_RELEASE_SECONDS)
+            world.release_links(entry["holder"], tail=LINK_RELEASE_TAIL)
 
 
 PROVIDERS: list[Provider] = [DeletedAccounts(), DeletedAccount()]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
+from foundry_litellm.errors import ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 
@@ -29,6 +31,19 @@ class ResourceGroup(ArmStep):
         if not _created_by_us(actual):
             return []  # an existing group is adopted as it is: its tags are its owner's business
         return super().changes(ctx, desired, actual)
+
+    def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
+        try:
+            return super().apply(ctx, desired, actual)
+        except Exception as exc:
+            if actual is not None or not azure_ops.is_forbidden(exc):
+                raise
+            # A group is created in its subscription: a role on the group itself cannot exist before it does.
+            need = access.Need("Microsoft.Resources/subscriptions/resourceGroups/write",
+                               access.subscription_scope(ctx.subscription_id), f"{access.WRITERS} there")
+            raise ToolError(need.refused(f"the resource group {ctx.resource_group} cannot be created"),
+                            hint="have it created (az group create) and a role given to you on it, or use a "
+                                 "group that exists") from exc
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": actual["id"], "owned": str(self.owned(ctx, actual)).lower()}

@@ -85,3 +85,13 @@ def test_validate_names_the_role_assignment_right_a_group_contributor_lacks(work
         planned = workspace.run("deploy", *srv.endpoint, "--plan", "-o", "json")
         assert planned.returncode == 0, planned.stderr
         assert any("Microsoft.Authorization/roleAssignments/write" in w for w in json.loads(planned.stdout)["warnings"])
+
+
+def test_a_group_owner_whose_group_does_not_exist_is_told_which_right_creates_it(workspace: Workspace) -> None:
+    with served(workspace) as srv:
+        srv.admin.set_caller_roles([GROUP_OWNER])  # a role given on a group that is not there (yet)
+        failed = workspace.run("deploy", *srv.endpoint, "--yes")
+        assert failed.returncode == 1
+        assert "Resource group: not allowed to perform Microsoft.Resources/subscriptions/resourceGroups/write over " \
+               f"/subscriptions/{SUBSCRIPTION}" in failed.stderr, failed.stderr
+        assert "az group create" in failed.stderr and "Traceback" not in failed.stderr

@@ -38,6 +38,11 @@ _CLIENTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Python's per-module import locks detect a cycle between two threads importing azure.core.pipeline and its
+# policies at once and fail one import ("deadlock detected by _ModuleLock"): SDK modules are imported one at a time.
+_IMPORT_LOCK = threading.RLock()
+
+
 @dataclass(frozen=True)
 class Target:
     """Where ARM is: real Azure (a cloud), or any ARM-compatible endpoint such as the emulator."""
@@ -133,7 +138,8 @@ class Clients:
             if self._retry is None:
                 from .retry import policy
 
-                self._retry = policy(self.target.time_scale)
+                with _IMPORT_LOCK:
+                    self._retry = policy(self.target.time_scale)
             return self._retry
 
     def get(self, name: str, subscription_id: str | None = None) -> Any:
@@ -144,7 +150,8 @@ class Clients:
         with self._locks[name]:  # one lock per client: building one never holds up the others
             if key not in self._clients:
                 module_name, class_name = _CLIENTS[name]
-                cls = getattr(importlib.import_module(module_name), class_name)
+                with _IMPORT_LOCK:  # two threads importing SDK packages at once can deadlock on azure.core's
+                    cls = getattr(importlib.import_module(module_name), class_name)
                 self._clients[key] = cls(
                     transport=self._shared_transport(),
                     credential=self.credential(),
@@ -162,8 +169,9 @@ class Clients:
     def reattach(self, token: str) -> Any:
         """A poller for the operation behind a continuation token, whatever started it: the token holds the
         operation's URLs, and polling them needs only an ARM pipeline (any client's: same host, same login)."""
-        from azure.core.polling import LROPoller
-        from azure.mgmt.core.polling.arm_polling import ARMPolling
+        with _IMPORT_LOCK:
+            from azure.core.polling import LROPoller
+            from azure.mgmt.core.polling.arm_polling import ARMPolling
 
         from .azure_ops import raw
 

@@ -287,6 +287,7 @@ class Runner:
         results: dict[str, StepResult] = {}
         running: dict[Future[StepResult], Step] = {}
         held: set[str] = set()
+        still_running: dict[str, str] = {}  # lock key -> the step whose operation outlived its timeout
         order = [s.name for s in (reversed(steps) if reverse else steps)]
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step") as pool:
             while len(results) < len(steps):
@@ -297,18 +298,13 @@ class Runner:
                         continue
                     if not deps[name] <= set(results):
                         continue
-                    kept = [d for d in deps[name] if results[d].outcome == "kept"] if reverse else []
-                    if kept:  # what a kept resource holds stays too (a VNet whose subnet is kept)
-                        results[name] = StepResult(name, step.title, "kept", note=f"{kept[0]} is kept")
-                        self.reporter.finished(results[name])
-                        continue
-                    blocked = [d for d in deps[name] if results[d].outcome in ("failed", "skipped")]
-                    if blocked:
-                        results[name] = StepResult(name, step.title, "skipped",
-                                                   note=f"{blocked[0]} did not succeed")
-                        self.reporter.finished(results[name])
-                        continue
                     keys = step.lock_keys(self.ctx) if write else frozenset()
+                    settled = _settled_without_running(step, [results[d] for d in sorted(deps[name])], reverse,
+                                                       [still_running[k] for k in keys if k in still_running])
+                    if settled is not None:
+                        results[name] = settled
+                        self.reporter.finished(settled)
+                        continue
                     if keys & held:
                         continue
                     held |= keys
@@ -323,6 +319,8 @@ class Runner:
                     step = running.pop(future)
                     if write:
                         held -= step.lock_keys(self.ctx)
+                        if isinstance(future.result().exception, azure_ops.OperationTimeout):
+                            still_running.update(dict.fromkeys(step.lock_keys(self.ctx), step.name))
                     results[step.name] = future.result()
                     self._results[step.name] = results[step.name]
                     self.reporter.finished(results[step.name])
@@ -343,6 +341,22 @@ class Runner:
             retry.reset_deadline(token)
         result.elapsed = time.monotonic() - started
         return result
+
+
+def _settled_without_running(step: Step, deps: list[StepResult], reverse: bool,
+                             busy: list[str]) -> StepResult | None:
+    """The result of a step that must not run: what a kept resource holds stays too (a VNet whose subnet is kept);
+    a step after a failed one is skipped; so is one that would write under a lock whose holder's operation outlived
+    its timeout (Azure still holds it: the write would only be refused)."""
+    kept = [d.step for d in deps if d.outcome == "kept"] if reverse else []
+    if kept:
+        return StepResult(step.name, step.title, "kept", note=f"{kept[0]} is kept")
+    blocked = [d.step for d in deps if d.outcome in ("failed", "skipped")]
+    if blocked:
+        return StepResult(step.name, step.title, "skipped", note=f"{blocked[0]} did not succeed")
+    if busy:
+        return StepResult(step.name, step.title, "skipped", note=f"{busy[0]}'s operation is still running in Azure")
+    return None
 
 
 def _closure(steps: list[Step]) -> dict[str, set[str]]:

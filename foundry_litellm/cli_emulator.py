@@ -71,3 +71,20 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
+
+
+@app.command("conformance")
+def conformance(
+    paths: Annotated[list[Path], typer.Argument(help="Cassettes (vcrpy YAML) or folders of them.", exists=True)],
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+) -> None:
+    """Replay recorded Azure traffic against a fresh emulator per recording and compare what a client sees.
+
+    Exits 0 only when every in-scope interaction matches on status, long-running-operation contract and error code.
+    """
+    from .conformance import run
+
+    if output not in ("text", "json"):
+        typer.echo("error: --output must be text or json", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run(paths, output))

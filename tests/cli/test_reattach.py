@@ -36,15 +36,16 @@ LRO_KINDS = {"network_security_group", "virtual_network", "subnet", "private_dns
              "container_apps_environment", "litellm_app", "application_gateway"}
 
 
-def _stalled(admin: AdminClient) -> set[str]:
-    """Resources with a stalled operation; a purge of a deleted Foundry account is the account step's."""
-    stalled = set()
+def _stalled(admin: AdminClient) -> dict[str, str]:
+    """Resources with a stalled operation, as the state file names them (a purge of a deleted Foundry account is the
+    account step's), each with the id the emulator's operation holds (what a release names)."""
+    stalled = {}
     for op in admin.operations():
         if op["status"] == "InProgress" and op["stall"]:
             found = re.match(r"(/subscriptions/[^/]+)/providers/(microsoft\.cognitiveservices)/locations/[^/]+"
                              r"(/resourcegroups/[^/]+)/deletedaccounts/(.+)", op["resource"].lower())
-            stalled.add(f"{found[1]}{found[3]}/providers/{found[2]}/accounts/{found[4]}" if found
-                        else op["resource"].lower())
+            named = f"{found[1]}{found[3]}/providers/{found[2]}/accounts/{found[4]}" if found else op["resource"]
+            stalled[named.lower()] = op["resource"]
     return stalled
 
 
@@ -64,14 +65,15 @@ def _staircase(workspace: Workspace, admin: AdminClient, command: list[str]) -> 
                 stalled, pending = _stalled(admin), workspace.pending()
                 # Once every stalled operation has its token saved: kill if a step is in flight for the first
                 # time, else let the run go on (a step written again after a lost secret, already seen).
-                if stalled and stalled <= set(pending.values()):
+                if stalled and set(stalled) <= set(pending.values()):
                     if set(pending) - killed_in_flight:
                         proc.send_signal(signal.SIGKILL)
                         proc.wait(timeout=10)
                         killed_in_flight |= set(pending)
-                        raced |= _stalled(admin) - set(workspace.pending().values())
+                        raced |= set(_stalled(admin)) - set(workspace.pending().values())
                         break
-                    admin.release_operations(sorted(stalled))  # only those: a new one may have started since
+                    # only those: a new one may have started since
+                    admin.release_operations(sorted(stalled.values()))
                 time.sleep(0.05)
             else:
                 _out, err = proc.communicate(timeout=10)

@@ -145,12 +145,7 @@ class Runner:
                 actual = self._apply(step, plan, desired, actual)
                 break
             except Exception as exc:
-                if not retry.is_ambiguous(exc) or time.monotonic() > deadline:
-                    raise
-                # The write may have been carried out: read it back, and write again only if it did not land.
-                self.reporter.progress(step, f"no clear answer ({azure_ops.as_tool_error(exc).message}); "
-                                             "reading back before writing again")
-                ctx.backoff(retry.BACKOFF_FIRST)
+                self._before_reading_back(step, exc, deadline, "writing")
         outcome = "unchanged" if first.action is Action.NOOP else \
             {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[first.action]
         assert actual is not None
@@ -159,6 +154,15 @@ class Runner:
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
                               finished_at=now_iso(), error=None, pending=None)
         return StepResult(step.name, step.title, outcome, first.action, first.changes, resource_id, outputs=outputs)
+
+    def _before_reading_back(self, step: Step, exc: Exception, deadline: float, verb: str) -> None:
+        """Re-raise ``exc`` unless it leaves a write's fate unknown (retry.is_ambiguous) and time is left; then
+        back off: the caller reads the resource back and writes again only if the write did not land."""
+        if not retry.is_ambiguous(exc) or time.monotonic() > deadline:
+            raise exc
+        self.reporter.progress(step, f"no clear answer ({azure_ops.as_tool_error(exc).message}); "
+                                     f"reading back before {verb} again")
+        self.ctx.backoff(retry.BACKOFF_FIRST)
 
     def _apply(self, step: Step, plan: Plan, desired: Json, actual: Json | None) -> Json:
         if plan.action is Action.REPLACE:
@@ -264,11 +268,7 @@ class Runner:
             except Kept as reason:
                 return StepResult(step.name, step.title, "kept", resource_id=resource_id, note=reason.message)
             except Exception as exc:
-                if not retry.is_ambiguous(exc) or time.monotonic() > deadline:
-                    raise
-                self.reporter.progress(step, f"no clear answer ({azure_ops.as_tool_error(exc).message}); "
-                                             "reading back before deleting again")
-                ctx.backoff(retry.BACKOFF_FIRST)
+                self._before_reading_back(step, exc, deadline, "deleting")
                 continue
             ctx.state.drop_step(step.name)
             return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)

@@ -52,6 +52,16 @@ class AdminClient:
                                             {} if resources is None else {"resources": resources})
         return result["released"]
 
+    def import_resource(self, body: dict[str, Any], seconds: float = 0.0) -> None:
+        """Store a resource exactly as ``body`` shows it (no validation): one made outside what is replayed. A
+        transient provisioning state in it ends after ``seconds`` (Azure seconds)."""
+        self._call("POST", "/import", {"body": body, "seconds": seconds})
+
+    def add_principals(self, principals: list[dict[str, str]]) -> int:
+        """Directory objects made outside ARM: ``{"id": ..., "type": "User" | "Group" | "ServicePrincipal"}``."""
+        result: dict[str, Any] = self._call("POST", "/principals", {"principals": principals})
+        return int(result["registered"])
+
     def set_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/faults", spec)
         return result

@@ -13,6 +13,7 @@ import copy
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,9 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A synchronous answer that Azure takes time to give (a Foundry project's PUT answers 201 Succeeded after
+    # seconds): the server waits for this operation, outside its lock, then answers what the callable returns.
+    held: tuple[str, Callable[[], Response]] | None = None
 
 
 @dataclass
@@ -230,7 +234,7 @@ class Arm:
         stored = self._build_body(ref, provider, body, existing)
         provider.validate(self.world, ref, stored, existing)
         fault = self._joined_subnet_busy(ref, provider, stored, fault)
-        if style == "sync":
+        if style in ("sync", "held"):
             _fail_now(fault)  # no operation to fail later: the request itself fails, nothing is written
         provider.compute(self.world, ref, stored, existing)
         internal = dict(existing["internal"]) if existing else {}
@@ -248,6 +252,14 @@ class Arm:
         self.world.store_record(record)
         provider.committed(self.world, ref, record, existing)
         status = 200 if existing is not None else provider.create_status
+        if style == "held":
+            stored.setdefault("properties", {})["provisioningState"] = \
+                provider.updating_state if existing is not None else provider.creating_state
+            # a stall holds the answer until the operation is released (the client may be gone by then)
+            op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy, stall=fault.stall)
+            op["held"] = True  # no operation URL: the client waits on its request
+            key = record["id"]
+            return Response(status, held=(op["id"], lambda: self._answer_when_done(key, status)))
         if style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
             stored.setdefault("properties", {})["provisioningState"] = "Succeeded"
             provider.completed(self.world, record, {"kind": kind})
@@ -303,9 +315,7 @@ class Arm:
             if key in body:
                 stored[key] = copy.deepcopy(body[key])
         if "tags" in stored:
-            tags = stored["tags"]
-            if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-                raise bad_request("InvalidTagValue", "Tag values must be strings.", target="tags")
+            check_tags(stored)
         if "identity" in stored:
             stored["identity"] = self._identity(stored["identity"], existing)
         stored["properties"] = copy.deepcopy(body.get("properties") or {})
@@ -395,10 +405,14 @@ class Arm:
                 return self._lro_response(_delete_style(provider), 202, record, active, api_version)
             raise another_operation(ref.id, active["id"])
         self.check_deletable(record)
-        if provider.delete_style == "sync":
+        if provider.delete_style in ("sync", "held"):
             _fail_now(fault)
         provider.deleting(self.world, record, query or {})
         seconds = provider.delete_duration(self.world, record)
+        if provider.delete_style == "held":
+            record["body"].setdefault("properties", {})["provisioningState"] = provider.deleting_state
+            op = self.world.start_operation(record, kind="delete", seconds=seconds, busy=busy)
+            return Response(200, held=(op["id"], lambda: Response(200)))
         if provider.delete_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
             self.world.remove(record)
             return Response(200)
@@ -406,6 +420,10 @@ class Arm:
         op = self.world.start_operation(record, kind="delete", seconds=seconds, busy=busy,
                                         fail=fault.fail, stall=fault.stall)
         return self._lro_response(_delete_style(provider), 202, record, op, api_version)
+
+    def _answer_when_done(self, key: str, status: int) -> Response:
+        record = self.world.get(key)
+        return Response(status, self.world.render(record)) if record is not None else Response(404)
 
     def _check_scope_for_delete(self, ref: ArmRef) -> None:
         if ref.resource_group is not None:
@@ -539,6 +557,60 @@ def canonical_id(ref: ArmRef, provider: Provider) -> str:
     for type_, name in zip(types, ref.names, strict=True):
         parts += [type_, name]
     return "/".join(parts)
+
+
+# ARM's reserved characters in tag names (InvalidTagNameCharacters: "have reserved characters '<,>,%,&,\\,?,/' or
+# control characters", Azure/azure-resource-manager-rpc PR #71 and the Azure CLI's tag docs).
+_TAG_NAME_RESERVED = re.compile(r"[<>%&\\?/\x00-\x1f\x7f]")
+
+
+def check_tags(stored: Json) -> None:
+    """ARM's own rules for ``tags``, the same for every type; normalizes ``stored["tags"]`` in place.
+
+    ``"tags": null`` is no tags (Azure CLI recording containerapp/test_containerapp_e2e.yaml: ``containerapp create``
+    sends it and gets 201). ARM reads each value as a string (Json.NET ``ReadAsString``): a number or boolean is
+    taken as its JSON text, an object or array fails deserialization (InvalidRequestContent, "Error reading string.
+    Unexpected token: StartObject. Path 'tags.dummy'", Azure/azure-sdk-for-java#1891). Limits and codes as ARM
+    words them (Az.Migrate's copy of ARM's checks): at most 50 tags (InvalidTags), names 1-512 characters
+    (InvalidTagName) without reserved characters (InvalidTagNameCharacters), values up to 256 (InvalidTagValueLength).
+    """
+    tags = stored["tags"]
+    if tags is None:
+        del stored["tags"]
+        return
+    if not isinstance(tags, dict):
+        raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
+                          f"'Unexpected token when reading tags: {type(tags).__name__}. Path 'tags''.")
+    if len(tags) > 50:
+        raise bad_request("InvalidTags", f"Too many tags specified. Requested tag count - '{len(tags)}'. Maximum "
+                          "number of tags allowed - '50'.", target="tags")
+    normalized: dict[str, str] = {}
+    for name, value in tags.items():
+        if isinstance(value, dict | list):
+            token = "StartObject" if isinstance(value, dict) else "StartArray"
+            raise bad_request("InvalidRequestContent", "The request content was invalid and could not be "
+                              f"deserialized: 'Error reading string. Unexpected token: {token}. Path 'tags.{name}'.'.")
+        if value is None:  # not covered by the sources: the emulator's earlier rule, kept
+            raise bad_request("InvalidTagValue", f"The value of tag '{name}' must not be null.", target="tags")
+        normalized[name] = value if isinstance(value, str) else json.dumps(value)
+    bad = [n for n in normalized if _TAG_NAME_RESERVED.search(n)]
+    if bad:
+        raise bad_request("InvalidTagNameCharacters", f"The tag names '{', '.join(bad)}' have reserved characters "
+                          "'<,>,%,&,\\,?,/' or control characters.", target="tags")
+    if any(not n.strip() for n in normalized):
+        raise bad_request("InvalidTagName", "The tag name must be non-null, non-empty and non-whitespace only. Please "
+                          "provide an actual value.", target="tags")
+    long_names = [n for n in normalized if len(n) > 512]
+    if long_names:
+        raise bad_request("InvalidTagName", f"Tag key too large. Following tag name '{', '.join(long_names)}' "
+                          "exceeded the maximum length. Maximum allowed length for tag name - '512' characters.",
+                          target="tags")
+    long_values = [v for v in normalized.values() if len(v) > 256]
+    if long_values:
+        raise bad_request("InvalidTagValueLength", f"Tag value too large. Following tag value "
+                          f"'{', '.join(long_values)}' exceeded the maximum length. Maximum allowed length for tag "
+                          "value - '256' characters.", target="tags")
+    stored["tags"] = normalized
 
 
 def _fail_now(fault: Fault) -> None:

@@ -59,11 +59,13 @@ class Provider:
     durations: ClassVar[Durations] = Durations()
     # How a PUT answers: "async" (Azure-AsyncOperation + body), "async+location", "location" (202, no body),
     # "body" (201 with a non-terminal provisioningState; the SDK polls the resource), "sync" (done at once),
-    # "async+location+accepted" (202 with both headers and no body, for creates and updates alike).
+    # "async+location+accepted" (202 with both headers and no body, for creates and updates alike), "held" (done when
+    # answered, but the answer comes only after the operation's duration, as a Foundry project's).
     put_style: ClassVar[str] = "async"
     # How a PATCH answers; None: like a PUT. The Network RP's UpdateTags is synchronous (virtualNetwork.json).
     patch_style: ClassVar[str | None] = None
-    # How a DELETE answers: "async", "location", "async+location" (202 + headers) or "sync" (200 at once).
+    # How a DELETE answers: "async", "location", "async+location" (202 + headers), "sync" (200 at once) or "held"
+    # (200 once done, after the duration).
     delete_style: ClassVar[str] = "location"
     # "required", "global" (must be the literal 'global'), "inherit" (child: parent's location), "none".
     # Status of a PUT that creates: 201 for most, 200 where the spec knows no 201 (Insights components).

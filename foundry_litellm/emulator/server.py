@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,6 +47,9 @@ class EmulatorConfig:
     throttle: Any = None  # ARM's request buckets: None/"azure", "off" or {kind: "SIZE/REFILL"} (throttle.py)
     tails: Any = None  # long tails drawn per resource: {name: [low, high] Azure seconds} (tails.py)
     seed: int = 0  # of the long tails' draws
+    # The world's clock (seconds); None: wall-clock time. A clock with ``advance_to(t)`` is virtual: a held answer
+    # moves it to its operation's end instead of waiting (the conformance replay runs on the recording's clock).
+    clock: Callable[[], float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,7 +138,7 @@ class EmulatorApp:
         self.config = config
         self.store = Store(config.data_dir, fsync=config.fsync)
         self.store.claim()
-        self.world = World(self.store, registry(), time_scale=config.time_scale,
+        self.world = World(self.store, registry(), time_scale=config.time_scale, clock=config.clock or time.time,
                            registration_profile=config.registered, tails=config.tails, seed=config.seed)
         self.throttle = Throttle(buckets_from(config.throttle, config.time_scale))
         self.faults = Faults(config.faults)
@@ -212,7 +216,26 @@ class EmulatorApp:
                                                 "message": f"Emulator error: {type(exc).__name__}"}})
             if changed or req.method in WRITE_METHODS:
                 self.store.save()
-        return response
+        return self._when_done(response.held) if response.held is not None else response
+
+    def _when_done(self, held: tuple[str, Any]) -> Response:
+        """Hold a synchronous answer until its operation is done, the lock free meanwhile."""
+        op_id, answer = held
+        while True:
+            with self.store.lock:
+                changed = self.world.advance()
+                op = self.world.operations.get(op_id)
+                if op is None or op["status"] != "InProgress":
+                    if changed:
+                        self.store.save()
+                    response: Response = answer()
+                    return response
+                wait = op["due"] - self.world.now()
+                advance = getattr(self.world.clock, "advance_to", None)
+                if advance is not None and not op["stall"]:
+                    advance(op["due"])
+                    continue
+            time.sleep(min(max(wait, 0.001), 0.05))
 
     def _record(self, req: Request, response: Response | None, started: float, fault: Any, *,
                 dropped: bool = False) -> None:
@@ -251,6 +274,19 @@ class EmulatorApp:
                 return Response(200, items)
             if req.method == "GET" and route == "/operations":
                 return Response(200, list(self.world.operations.values()))
+            if req.method == "POST" and route == "/import":
+                return self._import(req)
+            if req.method == "POST" and route == "/principals":
+                # Directory objects made outside ARM (users, groups, applications), known for a day already.
+                try:
+                    principals = json.loads(req.body or b"{}")["principals"]
+                    for item in principals:
+                        self.world.register_principal(str(item["id"]).lower(), age=86400.0,
+                                                      kind=str(item.get("type") or "ServicePrincipal"))
+                except (ValueError, KeyError, TypeError) as exc:
+                    return Response(400, {"error": {"code": "InvalidPrincipals", "message": str(exc)}})
+                self.store.save()
+                return Response(200, {"registered": len(principals)})
             if req.method == "POST" and route == "/operations/release":
                 # Stalled operations go on: each completes at its due time (already past: at once). Only those of
                 # the listed resource ids when the body has "resources".
@@ -276,6 +312,28 @@ class EmulatorApp:
         if route == "/caller":
             return self._caller(req)
         return Response(404, {"error": {"code": "NotFound", "message": f"No admin route {req.path}"}})
+
+    def _import(self, req: Request) -> Response:
+        """Store a resource as a body shows it, with no validation: what a template deployment or a test made
+        outside ARM's view of the replay. A transient provisioning state lasts ``seconds`` (Azure seconds)."""
+        from .armpath import parse
+
+        try:
+            spec = json.loads(req.body or b"{}")
+            body, seconds = dict(spec["body"]), float(spec.get("seconds") or 0.0)
+            ref = parse(str(body["id"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return Response(400, {"error": {"code": "InvalidImport", "message": str(exc)}})
+        provider = self.world.registry.get(ref.type) if ref is not None else None
+        if ref is None or provider is None:
+            return Response(400, {"error": {"code": "InvalidImport", "message": f"no provider for {body['id']}"}})
+        record = {"id": ref.id, "type": provider.type, "created": self.world.now(), "op": None, "internal": {},
+                  "body": body}
+        self.world.store_record(record)
+        if seconds > 0:
+            self.world.start_operation(record, kind="create", seconds=seconds, busy={ref.key})
+        self.store.save()
+        return Response(200, {"imported": ref.id})
 
     def _faults(self, req: Request) -> Response:
         if req.method == "POST":

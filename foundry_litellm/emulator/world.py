@@ -212,8 +212,16 @@ class World:
         return self.data["deleted"].setdefault(kind, {})  # type: ignore[no-any-return]
 
     # --- identities ------------------------------------------------------------------------------------------
-    def register_principal(self, principal_id: str) -> None:
-        self.data["principals"][principal_id] = self.now()
+    def register_principal(self, principal_id: str, *, age: float = 0.0, kind: str | None = None) -> None:
+        """A directory object: a new managed identity, or (with ``age`` in real seconds and a ``kind`` such as
+        "User") one made long before, outside ARM."""
+        self.data["principals"][principal_id] = self.now() - age
+        if kind is not None:
+            self.data.setdefault("principal_types", {})[principal_id] = kind
+
+    def principal_type(self, principal_id: str) -> str | None:
+        kind: str | None = self.data.get("principal_types", {}).get(principal_id)
+        return kind
 
     def principal_age(self, principal_id: str) -> float | None:
         """Seconds since the principal was created, or None when no such principal exists."""

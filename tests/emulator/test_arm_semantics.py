@@ -15,7 +15,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 
-from tests.emulator.helpers import SUB, clients, log_for, rid, vnet_body, wait_until
+from tests.emulator.helpers import SUB, clients, log_for, rid, vnet_body
 
 VNET = "Microsoft.Network/virtualNetworks"
 
@@ -83,9 +83,10 @@ def test_provisioning_state_moves_to_succeeded(make_emulator: Any, credential: A
         .provisioning_state == "Succeeded"
     assert c["la"].workspaces.begin_create_or_update(rg, "ws-1", {"location": "eastus"}).result() \
         .provisioning_state == "Succeeded"
+    # An update answers 200 already Succeeded (Azure CLI recording
+    # monitor__test_monitor_log_analytics_workspace_recover.yaml: workspace update).
     again = c["la"].workspaces.begin_create_or_update(rg, "ws-1", {"location": "eastus"}, polling=False)
-    assert again.result().provisioning_state == "Updating"
-    wait_until(lambda: c["la"].workspaces.get(rg, "ws-1").provisioning_state == "Succeeded")
+    assert again.result().provisioning_state == "Succeeded"
 
 
 def test_put_uses_azure_asyncoperation_and_the_operation_status_resource(make_emulator: Any, credential: Any,
@@ -120,21 +121,45 @@ def test_small_time_scales_put_the_poll_interval_in_retry_after_ms(make_emulator
     assert 5 <= int(seen[-1].headers["retry-after-ms"]) <= 100  # azure-core honours retry-after-ms
 
 
-def test_location_style_put_polls_the_location_header(make_emulator: Any, credential: Any, c: dict[str, Any],
-                                                      rg: str, admin: Any) -> None:
+def test_private_dns_zone_put_answers_202_empty_body_and_both_operation_headers(
+        make_emulator: Any, credential: Any, c: dict[str, Any], rg: str, admin: Any) -> None:
+    # Azure CLI recording privatedns__test_PutZone_ZoneNotExists_ExpectZoneCreated.yaml: 202, body {}, both
+    # Azure-AsyncOperation and Location.
     _, slow = _slow(make_emulator, credential)  # private DNS zone: 35 real seconds
     seen: list[Any] = []
     slow["dns"].private_zones.begin_create_or_update("rg1", "a.example.com", {"location": "global"},
                                                      polling=False, raw_response_hook=_hook(seen))
     first = seen[0]
-    assert first.status_code == 202 and "Azure-AsyncOperation" not in first.headers  # privatedns.json: Location
+    assert first.status_code == 202 and first.json() == {}
+    assert "/operationStatuses/" in first.headers["Azure-AsyncOperation"]
     location = first.headers["Location"]
     assert "/operationResults/" in location
+    status = slow["dns"].send_request(HttpRequest("GET", first.headers["Azure-AsyncOperation"]))
+    assert status.status_code == 200 and status.json()["status"] == "InProgress"
     poll = slow["dns"].send_request(HttpRequest("GET", location))
     assert poll.status_code == 202 and poll.headers["Location"] == location and "Retry-After" in poll.headers
     zone = c["dns"].private_zones.begin_create_or_update(rg, "a.example.com", {"location": "global"}).result()
     assert zone.provisioning_state == "Succeeded"
-    assert log_for(admin, "GET", "/operationResults/")[-1]["status"] == 200
+    assert log_for(admin, "GET", "/operationStatuses/")[-1]["status"] == 200
+
+
+def test_private_dns_zone_delete_answers_202_without_a_body_and_both_headers(c: dict[str, Any], rg: str) -> None:
+    # Azure CLI recording privatedns__test_DeleteZone_ZoneExists_ExpectZoneDeleted.yaml.
+    c["dns"].private_zones.begin_create_or_update(rg, "b.example.com", {"location": "global"}).result()
+    seen: list[Any] = []
+    c["dns"].private_zones.begin_delete(rg, "b.example.com", raw_response_hook=_hook(seen)).result()
+    assert seen[0].status_code == 202 and not seen[0].text()
+    assert "Azure-AsyncOperation" in seen[0].headers and "Location" in seen[0].headers
+    with pytest.raises(ResourceNotFoundError):
+        c["dns"].private_zones.get(rg, "b.example.com")
+
+
+def test_link_read_under_a_missing_zone_is_resource_not_found(c: dict[str, Any], rg: str) -> None:
+    # Azure CLI recording privatedns__test_GetLink_ZoneNotExists_ExpectError.yaml: ResourceNotFound, not
+    # ParentResourceNotFound.
+    with pytest.raises(ResourceNotFoundError) as err:
+        c["dns"].virtual_network_links.get(rg, "nozone.example.com", "link1")
+    assert err.value.error.code == "ResourceNotFound"
 
 
 def test_delete_answers_202_then_the_resource_is_gone_and_a_second_delete_204(c: dict[str, Any], rg: str,

@@ -67,7 +67,8 @@ def test_50_concurrent_public_ips_get_50_addresses(emulator: Any, sdk: dict[str,
     def create(i: int) -> None:
         # Each allocation is a read-modify-write of one shared counter: a lost update gives a duplicate.
         net = NetworkManagementClient(credential, SUB, **sdk)
-        ip = net.public_ip_addresses.begin_create_or_update("rg1", f"ip-{i}", {"location": "eastus"}).result()
+        ip = net.public_ip_addresses.begin_create_or_update("rg1", f"ip-{i}", {"location": "eastus",
+                                                                                "sku": {"name": "Standard"}}).result()
         addresses.append(ip.ip_address)
 
     assert _run(create) == []

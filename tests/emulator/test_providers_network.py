@@ -199,7 +199,8 @@ def test_public_ip_gets_an_address_that_it_keeps(c: dict[str, Any], rg: str) -> 
     body = {"location": "eastus", "sku": {"name": "Standard"},
             "properties": {"publicIPAllocationMethod": "Static", "dnsSettings": {"domainNameLabel": "gw-demo"}}}
     ip1 = net.public_ip_addresses.begin_create_or_update(rg, "ip1", body).result()
-    ip2 = net.public_ip_addresses.begin_create_or_update(rg, "ip2", {"location": "eastus"}).result()
+    ip2 = net.public_ip_addresses.begin_create_or_update(rg, "ip2", {"location": "eastus", "sku": {"name": "Standard"}}
+                                                         ).result()
     assert ip1.ip_address and ip2.ip_address and ip1.ip_address != ip2.ip_address
     assert ip1.dns_settings.fqdn == "gw-demo.eastus.cloudapp.azure.com"
     again = net.public_ip_addresses.begin_create_or_update(rg, "ip1", {**body, "tags": {"x": "y"}}).result()

@@ -99,9 +99,18 @@ def test_names_at_the_edges_of_the_rules_are_accepted(loose: dict[str, Any], kin
         loose["dns"].private_zones.begin_create_or_update("rg1", name, {"location": "global"}).result()
 
 
-def test_tag_values_must_be_strings(loose: dict[str, Any]) -> None:
-    assert _code(lambda: loose["net"].network_security_groups.begin_create_or_update(
-        "rg1", "n1", {"location": "eastus", "tags": {"n": 1}})) == "InvalidTagValue"
+def test_tag_values_are_read_as_strings(loose: dict[str, Any]) -> None:
+    # ARM reads tag values as strings (Json.NET ReadAsString): a number is kept as its text, an object fails to
+    # deserialize (Azure/azure-sdk-for-java#1891); reserved characters in names are refused for every type.
+    nsgs = loose["net"].network_security_groups
+    assert nsgs.begin_create_or_update("rg1", "n1", {"location": "eastus", "tags": {"n": 1}}).result().tags == \
+        {"n": "1"}
+    assert _code(lambda: nsgs.begin_create_or_update(
+        "rg1", "n1", {"location": "eastus", "tags": {"n": {"a": "b"}}})) == "InvalidRequestContent"
+    assert _code(lambda: nsgs.begin_create_or_update(
+        "rg1", "n1", {"location": "eastus", "tags": {"a/b": "x"}})) == "InvalidTagNameCharacters"
+    assert _code(lambda: nsgs.begin_create_or_update(
+        "rg1", "n1", {"location": "eastus", "tags": {"a": "x" * 257}})) == "InvalidTagValueLength"
 
 
 def test_vnet_needs_an_address_space(loose: dict[str, Any]) -> None:

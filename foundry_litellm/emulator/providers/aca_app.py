@@ -13,6 +13,7 @@ Azure-Samples/apim-genai-gateway-toolkit#3). An app needs its environment provis
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets as pysecrets
 import string
@@ -28,11 +29,15 @@ from .aca_common import (
     ENV_TYPE,
     VERSIONS,
     app_environment_id,
+    drop_nulls,
     infrastructure_subnet,
     is_workload_profiles,
     template_error,
+    with_nulls,
 )
 from .aca_template import apply_defaults, check_template
+from .common import system_data
+from .timed_put import put_with
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
@@ -62,12 +67,17 @@ def new_revision_suffix() -> str:
     return "".join(pysecrets.choice(string.ascii_lowercase + string.digits) for _ in range(7))
 
 
+INGRESS_UPDATE = 8.0  # seconds an update that changes the ingress takes (the recording above: 5-10 s)
+
+
 class ContainerApp(Provider):
     type = APP_TYPE
     api_versions = VERSIONS
     put_style = "async"
     delete_style = "async+location"
-    durations = Durations(create=30, update=20, delete=15)
+    # Recording containerapp/test_containerapp_e2e.yaml: a create is InProgress at 8-10 s and Succeeded at 14 s; an
+    # update that adds ingress is InProgress at 5 s and Succeeded at 10 s, one that does not is done within 3 s.
+    durations = Durations(create=12, update=2.5, delete=15)
     creating_state = "InProgress"
     updating_state = "InProgress"
     deleting_state = "Deleting"
@@ -79,7 +89,16 @@ class ContainerApp(Provider):
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         existing = arm.world.get(ref.key)
-        if req.method != "PATCH" or ref.action is not None or ref.is_collection or existing is None:
+        if ref.action is not None or ref.is_collection:
+            return None
+        if req.method == "PUT":
+            before = prop(existing["body"], "properties.latestRevisionName", "") if existing else ""
+            body = json_body(req)
+            ingress = prop(body, "properties.configuration.ingress") or None
+            seconds = INGRESS_UPDATE if existing is not None and \
+                ingress != (prop(existing["body"], "properties.configuration.ingress") or None) else None
+            return _put_answer(put_with(arm, req, ref, self, fault, body=body, seconds=seconds), before)
+        if req.method != "PATCH" or existing is None:
             return None
         # PATCH merges into what GET shows, which has no secret values: secrets it restates keep theirs.
         merged = patch_resource(arm.world.render(existing), json_body(req))
@@ -91,6 +110,9 @@ class ContainerApp(Provider):
 
     # --- validation ------------------------------------------------------------------------------------
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        # A null setting is an absent one: `az containerapp create` sends "secrets": null, "resources": null,
+        # "scale": null... and gets 201 (Azure CLI recording containerapp/test_containerapp_e2e.yaml).
+        body["properties"] = drop_nulls(body["properties"])
         env = _environment(world, body)
         if existing is not None and app_environment_id(existing["body"]).lower() != env["id"].lower():
             raise template_error("environmentId", f"Invalid value: \"{env['id']}\": the environment of an app cannot "
@@ -121,6 +143,7 @@ class ContainerApp(Provider):
                 values[secret["name"]] = value
         body["_secret_values"] = values
         template = props.setdefault("template", {})
+        template.setdefault("revisionSuffix", "")  # GET shows "" when none was asked for (recording containerapp_e2e)
         apply_defaults(template)
         if existing is None or template != old.get("template"):
             suffix = template.get("revisionSuffix") or new_revision_suffix()
@@ -138,17 +161,23 @@ class ContainerApp(Provider):
             ingress.setdefault("external", False)
             ingress.setdefault("transport", "auto")  # as the ContainerApps_Get example shows it
             ingress.setdefault("allowInsecure", False)
+            ingress.setdefault("exposedPort", 0)  # recording containerapp/test_containerapp_e2e.yaml
             ingress.setdefault("traffic", [{"weight": 100, "latestRevision": True}])
             ingress["fqdn"] = f"{ref.name}.{domain}"
             props["latestRevisionFqdn"] = f"{props['latestRevisionName']}.{domain}"
         else:
-            props.pop("latestRevisionFqdn", None)
+            props["latestRevisionFqdn"] = ""  # as GET shows an app without ingress (recording containerapp_e2e)
         props["customDomainVerificationId"] = \
             prop(env["body"], "properties.customDomainConfiguration.customDomainVerificationId", "")
         props["outboundIpAddresses"] = [prop(env["body"], "properties.staticIp")] \
             if not prop(env["body"], "properties.vnetConfiguration.internal") else []
+        # Recording containerapp/test_containerapp_e2e.yaml: the app's own event stream, beside the environment's.
+        props["eventStreamEndpoint"] = (f"https://{body['location']}.azurecontainerapps.dev/subscriptions/"
+                                        f"{ref.subscription}/resourceGroups/{ref.resource_group}/containerApps/"
+                                        f"{ref.name}/eventstream")
 
     def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        record["internal"]["modified"] = world.now()  # systemData.lastModifiedAt
         values = record["body"].pop("_secret_values")
         stored = record["internal"].get("secrets") or {}
         names = [s["name"] for s in prop(record["body"], "properties.configuration.secrets", []) or []
@@ -164,6 +193,11 @@ class ContainerApp(Provider):
         props["runningStatus"] = "Running"
         props["latestReadyRevisionName"] = props["latestRevisionName"]
 
+    def render(self, world: World, record: Json) -> Json:
+        body: Json = with_nulls(copy.deepcopy(record["body"]), _SKELETON)
+        body["systemData"] = system_data(record)
+        return body
+
     def list_secrets(self, world: World, ref: ArmRef, body: Json, record: Json) -> tuple[int, Json]:
         stored = record["internal"].get("secrets") or {}
         items = []
@@ -173,6 +207,33 @@ class ContainerApp(Provider):
                 item["value"] = stored[secret["name"]]
             items.append(item)
         return 200, {"value": items}
+
+
+# The members GET shows whether set or not, null when unset (recording containerapp/test_containerapp_e2e.yaml,
+# api-version 2022-06-01-preview: the RP serializes its whole model).
+_SKELETON: Json = {"properties": {
+    "workloadProfileType": None,
+    "configuration": {"secrets": None, "activeRevisionsMode": None, "registries": None, "dapr": None,
+                      "maxInactiveRevisions": None,
+                      "ingress": {"fqdn": None, "external": None, "targetPort": None, "exposedPort": None,
+                                  "transport": None, "traffic": None, "customDomains": None, "allowInsecure": None,
+                                  "ipSecurityRestrictions": None}},
+    "template": {"revisionSuffix": None, "containers": None, "initContainers": None, "volumes": None,
+                 "scale": {"minReplicas": None, "maxReplicas": None, "rules": None}},
+}}
+
+
+def _put_answer(response: Response, before: str) -> Response:
+    """What the PUT itself answers (recording containerapp/test_containerapp_e2e.yaml): 201 for an update too, and
+    the revision the app had before the write ("" for a new app); the new revision shows on the next GET."""
+    if response.status == 200:
+        response.status = 201
+    props = (response.body or {}).get("properties") if isinstance(response.body, dict) else None
+    if isinstance(props, dict) and props.get("latestRevisionName") != before:
+        fqdn = str(props.get("latestRevisionFqdn") or "")
+        props["latestRevisionFqdn"] = f"{before}.{fqdn.split('.', 1)[1]}" if before and "." in fqdn else ""
+        props["latestRevisionName"] = before
+    return response
 
 
 def _environment(world: World, body: Json) -> Json:

@@ -144,5 +144,8 @@ def apply_defaults(template: Json) -> None:
         resources = container.setdefault("resources", {})
         resources.setdefault("cpu", 0.5)
         resources.setdefault("memory", "1Gi")
+        gib = memory_gib(resources["memory"])
+        if gib is not None:  # "1.0Gi" reads back as "1Gi" (recording containerapp/test_containerapp_e2e.yaml)
+            resources["memory"] = f"{_fmt(gib)}Gi"
         resources["ephemeralStorage"] = f"{min(8, max(1, round(float(resources['cpu']) * 4)))}Gi"
     template.setdefault("scale", {}).setdefault("maxReplicas", 10)

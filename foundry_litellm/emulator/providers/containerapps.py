@@ -26,6 +26,7 @@ from ..world import World
 from . import reach
 from .aca_app import ContainerApp
 from .aca_common import APP_TYPE, ENV_TYPE, VERSIONS, app_environment_id, infrastructure_subnet, is_workload_profiles
+from .common import system_data
 from .privatelink import connections_to
 from .timed_put import put_with
 
@@ -34,9 +35,14 @@ if TYPE_CHECKING:
     from ..armpath import ArmRef
 
 DELEGATION = "microsoft.app/environments"
-# Nominal seconds: VNet-integrated create (peers §4, 1.0 unit), plain create (TM1 azd log), subnet release lag.
+# Nominal seconds: VNet-integrated create (peers §4, 1.0 unit); plain create: Waiting at 49 s, Succeeded at 51 s
+# (recording containerapp/test_containerapp_env_e2e.yaml; test_containerapp_e2e.yaml first looks at 219 s).
 CREATE_IN_VNET = 270.0
-CREATE_PLAIN = 100.0
+CREATE_PLAIN = 50.0
+# Deleting: 5-13 min in a VNet (azure-container-apps#430); ~12 s without one (recording
+# containerapp/test_containerapp_env_e2e.yaml: ScheduledForDelete, then 404 twelve seconds after the DELETE).
+DELETE_IN_VNET = 300.0
+DELETE_PLAIN = 12.0
 SAL_RELEASE_LAG = 120.0
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _WORDS = ("ashy", "blue", "calm", "wonderful", "gentle", "happy", "icy", "kind", "lively", "proud", "witty")
@@ -57,8 +63,10 @@ class ManagedEnvironment(Provider):
     type = ENV_TYPE
     api_versions = VERSIONS
     put_style = "async"
-    delete_style = "async+location"
-    durations = Durations(create=CREATE_IN_VNET, update=120, delete=300)
+    # Recording containerapp/test_containerapp_env_e2e.yaml: DELETE answers 202 with Location only.
+    delete_style = "location"
+    durations = Durations(create=CREATE_IN_VNET, update=120, delete=DELETE_IN_VNET)
+    # Both recordings (containerapp_e2e, containerapp_env_e2e) show "Waiting" from the PUT until "Succeeded".
     creating_state = "Waiting"
     updating_state = "InfrastructureSetupInProgress"
     deleting_state = "ScheduledForDelete"  # microsoft/azure-container-apps#674
@@ -109,6 +117,10 @@ class ManagedEnvironment(Provider):
         props.pop("staticIp", None)  # read-only: a body copied from GET does not set it
         if old.get("staticIp"):
             props["staticIp"] = old["staticIp"]
+        elif not infrastructure_subnet(body):
+            # Without a VNet it is known at once: the PUT's 201 ("Waiting") shows it (Azure CLI recording
+            # containerapp/test_containerapp_e2e.yaml); in a VNet, once the infrastructure exists (``completed``).
+            props["staticIp"] = _static_ip(world, body)
         props.setdefault("zoneRedundant", False)
         props.setdefault("publicNetworkAccess", "Enabled")
         if infrastructure_subnet(body):
@@ -121,11 +133,12 @@ class ManagedEnvironment(Provider):
         props["customDomainConfiguration"] = {
             **(props.get("customDomainConfiguration") or {}),
             "customDomainVerificationId": prop(old, "customDomainConfiguration.customDomainVerificationId")
-            or uuid.uuid4().hex + uuid.uuid4().hex,
+            or (uuid.uuid4().hex + uuid.uuid4().hex).upper(),  # 64 upper-case hex digits, as recorded
         }
         props.setdefault("peerTrafficConfiguration", {"encryption": {"enabled": False}})
 
     def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        record["internal"]["modified"] = world.now()  # systemData.lastModifiedAt
         subnet_id = infrastructure_subnet(record["body"])
         if subnet_id and is_workload_profiles(record["body"]) and \
                 not any(lk["holder"].lower() == ref.key for lk in world.links(subnet_id)):
@@ -137,17 +150,13 @@ class ManagedEnvironment(Provider):
     def completed(self, world: World, record: Json, op: Json) -> None:
         props = record["body"]["properties"]
         if not props.get("staticIp"):
-            # defaultDomain is known at once, staticIp only once the infrastructure exists
+            # defaultDomain is known at once, staticIp of a VNet environment only once the infrastructure exists
             # (Azure/azure-cli-extensions#4981: poll both before using the environment).
             props["staticIp"] = _static_ip(world, record["body"])
 
     def render(self, world: World, record: Json) -> Json:
         body: Json = copy.deepcopy(record["body"])
-        op = world.operations.get(record.get("op") or "")
-        if op is not None and op["status"] == "InProgress" and op["kind"] == "create":
-            done = (world.now() - op["start"]) / max(op["due"] - op["start"], 1e-9)
-            body["properties"]["provisioningState"] = "Waiting" if done < 0.1 else \
-                "InitializationInProgress" if done < 0.4 else "InfrastructureSetupInProgress"
+        body["systemData"] = system_data(record)  # recording containerapp/test_containerapp_e2e.yaml
         connections = connections_to(world, record)
         if connections:
             body["properties"]["privateEndpointConnections"] = connections
@@ -168,6 +177,9 @@ class ManagedEnvironment(Provider):
         return bad_request("ManagedEnvironmentHasContainerApps",
                            f"The specified environment {record['body']['name']} cannot be deleted because it still "
                            f"contains {len(apps)} ContainerApps.")
+
+    def delete_duration(self, world: World, record: Json) -> float:
+        return DELETE_IN_VNET if infrastructure_subnet(record["body"]) else DELETE_PLAIN
 
     def deleted(self, world: World, record: Json) -> None:
         world.release_links(record["id"], after=SAL_RELEASE_LAG)
@@ -232,10 +244,11 @@ def _check_logs(world: World, props: Json, existing: Json | None) -> None:
         key = existing["internal"].get("properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey")
     workspace = next((w for w in world.of_type("Microsoft.OperationalInsights/workspaces")
                       if str(prop(w["body"], "properties.customerId", "")).lower() == customer.lower()), None)
-    keys = (workspace or {}).get("internal", {}).get("keys") or {}
     # Shared keys are refused when the workspace disables local auth (reference-inventory §1.12).
     local_auth = not prop(workspace["body"], "properties.features.disableLocalAuth", False) if workspace else False
-    if workspace is None or key not in keys.values() or not local_auth:
+    # A key must be given (azure-container-apps#990, #314); its value is not checked against the workspace's keys:
+    # a wrong key shows only as logs that never arrive (azure-container-apps#185, "It may have a trailing space").
+    if workspace is None or not isinstance(key, str) or not key or not local_auth:
         raise _invalid_parameter("LogAnalyticsConfiguration is invalid.  Must provide a valid "
                                  "LogAnalyticsConfiguration")
 

@@ -10,12 +10,17 @@ update (hashicorp/terraform-provider-azurerm PR #1055: "except for the primary l
 Errors: BadRequest "DatabaseAccount name '...' already exists." (MicrosoftDocs learn module, az cosmosdb create)
 and "... is not valid since it is less than 3 characters or more than 44 characters long." (azurerm logs).
 Creation takes 1.5-3 min (microsoft/Modernize-your-code-solution-accelerator#141: 1 m 42 s).
+Wire forms (Azure CLI recordings cosmosdb/test_cosmosdb_sql_role.yaml and test_delete_database_account.yaml,
+api-version 2021-04-15): PUT answers 200 with the account in state "Creating", Azure-AsyncOperation and Location;
+DELETE answers 202 with both headers and the body {"status": "Enqueued"}; the account carries tags ({} when none),
+systemData.createdAt, identity {"type": "None"} and the properties listed in ``compute``.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from typing import TYPE_CHECKING
 
 from ... import regions
 from ..armpath import ArmRef
@@ -25,6 +30,9 @@ from ..world import World
 from .common import new_guid, new_key
 from .data_common import display_region, iso_now, same_name_elsewhere
 from .privatelink import connections_to
+
+if TYPE_CHECKING:
+    from ..arm import Arm, Fault, Request, Response
 
 VERSIONS = frozenset({
     "2021-04-15", "2021-10-15", "2022-05-15", "2022-08-15", "2022-11-15", "2023-04-15", "2023-09-15",
@@ -72,15 +80,22 @@ def _regions(name: str, body: Json) -> list[Json]:
 class DatabaseAccount(Provider):
     type = ACCOUNT_TYPE
     api_versions = VERSIONS
-    put_style = "async"
+    # Azure CLI recording cosmosdb/test_cosmosdb_sql_role.yaml: PUT answers 200 + Azure-AsyncOperation + Location
+    put_style = "async+location"
     create_status = 200  # the spec knows no 201
     delete_style = "async+location"
-    creating_state = "Initializing"  # as in the CosmosDBDatabaseAccountCreateMin example
+    # Azure CLI recordings cosmosdb/test_cosmosdb_sql_role.yaml, test_delete_database_account.yaml: "Creating"
+    creating_state = "Creating"
     durations = Durations(create=120, update=30, delete=60)  # delete: an estimate
     global_name = True
     name_rule = _AccountName(3, 44, "", "")
     top_level = ("tags", "kind", "identity")
     actions = {"listkeys": "list_keys"}
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        if req.method != "DELETE" or ref.is_collection or ref.action is not None:
+            return None
+        return enqueued(arm.delete(ref, self, req.api_version or "", fault, req.query))
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         if same_name_elsewhere(world, ACCOUNT_TYPE, ref) is not None:
@@ -100,6 +115,19 @@ class DatabaseAccount(Provider):
         old = (existing or {}).get("body", {}).get("properties", {})
         locations = _regions(ref.name, body)
         body.setdefault("kind", "GlobalDocumentDB")
+        # Azure CLI recording cosmosdb/test_delete_database_account.yaml: tags {}, identity {"type": "None"},
+        # systemData.createdAt and the properties below, on an account created without them
+        body.setdefault("tags", {})
+        body.setdefault("identity", {"type": "None"})
+        created_at = ((existing or {}).get("body", {}).get("systemData") or {}).get("createdAt") or iso_now(world)
+        body["systemData"] = {"createdAt": created_at}
+        if body["kind"] == "GlobalDocumentDB" and not props.get("capabilities"):
+            props["EnabledApiTypes"] = "Sql"  # the other APIs' values are not modelled
+        for key, default in (("databaseAccountOfferType", "Standard"), ("enablePartitionKeyMonitor", False),
+                             ("analyticalStorageConfiguration", None), ("enableCassandraConnector", False),
+                             ("connectorOffer", ""), ("defaultIdentity", "FirstPartyIdentity"),
+                             ("configurationOverrides", {})):
+            props.setdefault(key, default)
         props["locations"] = locations
         props["writeLocations"] = [dict(locations[0])]
         props["readLocations"] = [dict(loc) for loc in locations]
@@ -140,6 +168,15 @@ class DatabaseAccount(Provider):
 
     def list_keys(self, world: World, ref: ArmRef, body: Json, record: Json) -> tuple[int, Json]:
         return 200, dict(record["internal"]["keys"])
+
+
+def enqueued(response: Response) -> Response:
+    """A Microsoft.DocumentDB 202 carries the body {"status": "Enqueued"} (Azure CLI recordings
+    cosmosdb/test_cosmosdb_sql_role.yaml and test_delete_database_account.yaml: DELETE of the account, PUT and
+    DELETE of SQL role definitions and assignments)."""
+    if response.status == 202:
+        response.body = {"status": "Enqueued"}
+    return response
 
 
 PROVIDERS: list[Provider] = [DatabaseAccount()]

@@ -10,10 +10,19 @@ not-yet-replicated principal fails the long-running operation with BadRequest an
 one gets 412 PreconditionFailed (hashicorp/terraform-provider-azurerm#15842, #17233). A data-plane assignment, like an
 ARM one, is honoured only after a propagation delay (``effective``): no separate figure is documented for Cosmos DB,
 so the ARM one is used (authorization.PROPAGATION_SECONDS; modelled).
+Wire forms (Azure CLI recording cosmosdb/test_cosmosdb_sql_role.yaml, api-version 2021-04-15): PUT and DELETE answer
+202 with Azure-AsyncOperation, Location and the body {"status": "Enqueued"}; GET bodies carry no provisioningState;
+a definition's properties.type is a number (1 for CustomRole; the CLI's msrest client maps it by enum position, so
+BuiltInRole, the first, is 0), each permission has notDataActions ([] when none were given), and assignableScopes
+are answered fully qualified without a trailing '/' ("/" is the account: the azure-cli test_cosmosdb_sql_role
+checks assignableScopes[0] == the account id for a body with ["/"]). An assignment may change its role
+definition (the recording updates one), not its principal or scope (pulumi/pulumi-azure-native PR #3711:
+"Updating SQL Role Assignment Principal ID is not permitted. You may only update the associated Role Definition.").
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from ..arm import json_body
@@ -22,6 +31,7 @@ from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import TENANT_ID, World
 from .authorization import PROPAGATION_SECONDS
+from .cosmos import enqueued
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
@@ -78,18 +88,29 @@ def _relative_scope(account_id: str, scope: object) -> str:
     return "/" + "/".join(segments)
 
 
+# properties.type on the wire: a number (Azure CLI recording cosmosdb/test_cosmosdb_sql_role.yaml answers 1 for a
+# CustomRole); stored as the spec's name.
+TYPE_NUMBERS = {"BuiltInRole": 0, "CustomRole": 1}
+
+
 def _built_in_body(account_id: str, guid: str) -> Json:
     name, actions = BUILT_IN[guid]
     return {"id": f"{account_id}/sqlRoleDefinitions/{guid}", "name": guid, "type": DEFINITION_TYPE,
-            "properties": {"roleName": name, "type": "BuiltInRole", "assignableScopes": [account_id],
+            "properties": {"roleName": name, "type": TYPE_NUMBERS["BuiltInRole"], "assignableScopes": [account_id],
                            "permissions": [{"dataActions": actions, "notDataActions": []}]}}
 
 
+def _qualified(account_id: str, scope: object) -> str:
+    """A scope as Azure answers it: fully qualified, no trailing '/'."""
+    relative = _relative_scope(account_id, scope)
+    return account_id if relative == "/" else account_id + relative
+
+
 class _CosmosRbac(Provider):
-    """What role definitions and assignments share on the wire (rbac.json): 202 with both headers, no body."""
+    """What role definitions and assignments share on the wire: 202 with both headers and an Enqueued body."""
 
     api_versions = VERSIONS
-    put_style = "async+location+accepted"  # 202 with Azure-AsyncOperation and Location, no body
+    put_style = "async+location+accepted"  # 202 with Azure-AsyncOperation and Location; ``write`` adds the body
     create_status = 202
     delete_style = "async+location"
     location = "none"
@@ -97,6 +118,17 @@ class _CosmosRbac(Provider):
     lock_parent = True
     durations = Durations(create=20, update=20, delete=20)  # an estimate
     name_rule = _GUID
+
+    def write(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response:
+        """PUT or DELETE in the generic way, answered as the Cosmos RP does: 202 {"status": "Enqueued"}."""
+        if req.method == "PUT":
+            return enqueued(arm.put(ref, self, json_body(req), req.api_version or "", fault))
+        return enqueued(arm.delete(ref, self, req.api_version or "", fault, req.query))
+
+    def render(self, world: World, record: Json) -> Json:
+        body: Json = copy.deepcopy(record["body"])
+        body["properties"].pop("provisioningState", None)  # not in the recorded GET bodies
+        return body
 
 
 class SqlRoleDefinition(_CosmosRbac):
@@ -110,7 +142,8 @@ class SqlRoleDefinition(_CosmosRbac):
             account = world.get(ref.id.rsplit("/", 1)[0])
             if req.method != "GET" or account is None:
                 return None
-            custom = [world.render(r) for r in world.of_type(self.type)
+            # ordered by name (the recording lists 6328f5f7-... before be79875a-..., created before it)
+            custom = [world.render(r) for r in sorted(world.of_type(self.type), key=lambda r: r["body"]["name"].lower())
                       if r["id"].lower().startswith(account["id"].lower() + "/")]
             return Response(200, {"value": [_built_in_body(account["id"], g) for g in BUILT_IN] + custom})
         if ref.action is not None:
@@ -123,11 +156,13 @@ class SqlRoleDefinition(_CosmosRbac):
             raise bad_request("BadRequest", f"The built-in role definition '{guid}' cannot be modified or deleted.")
         if req.method in _WRITES:
             _exclusive_lock(world, req, ref, self.busy_keys(world, ref))
+        if req.method in ("PUT", "DELETE"):
+            return self.write(arm, req, ref, fault)
         return None
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
-        if props.get("type", "CustomRole") != "CustomRole":
+        if props.get("type", "CustomRole") not in ("CustomRole", TYPE_NUMBERS["CustomRole"]):  # name or wire number
             raise bad_request("BadRequest", "Only role definitions of type 'CustomRole' can be created.")
         if not props.get("roleName"):
             raise bad_request("BadRequest", "The role definition needs a roleName.", target="properties.roleName")
@@ -138,7 +173,18 @@ class SqlRoleDefinition(_CosmosRbac):
             _relative_scope(_account_id(ref), scope)
 
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
-        body["properties"]["type"] = "CustomRole"
+        props = body["properties"]
+        props["type"] = "CustomRole"
+        account_id = _account_id(ref)
+        props["assignableScopes"] = [_qualified(account_id, s) for s in props["assignableScopes"]]
+        props["permissions"] = [{**p, "notDataActions": p.get("notDataActions") or []}
+                                for p in props.get("permissions") or [] if isinstance(p, dict)]
+
+    def render(self, world: World, record: Json) -> Json:
+        body = super().render(world, record)
+        props = body["properties"]
+        props["type"] = TYPE_NUMBERS.get(str(props.get("type")), props.get("type"))
+        return body
 
 
 class SqlRoleAssignment(_CosmosRbac):
@@ -153,9 +199,11 @@ class SqlRoleAssignment(_CosmosRbac):
             raise ArmError(404, "NotFound", f"Unable to find a SQL Role Assignment with ID [{ref.name}].")
         if req.method in _WRITES:
             _exclusive_lock(world, req, ref, self.busy_keys(world, ref))
+        if req.method == "DELETE":
+            return self.write(arm, req, ref, fault)
         if req.method != "PUT":
             return None
-        response = arm.put(ref, self, json_body(req), req.api_version or "", fault)
+        response = self.write(arm, req, ref, fault)
         _fail_unknown_principal(world, ref)
         return response
 
@@ -172,18 +220,18 @@ class SqlRoleAssignment(_CosmosRbac):
             raise bad_request("BadRequest", "The principalId of a role assignment is required.")
         if existing is not None:
             old = existing["body"]["properties"]
-            changed = [k for k in ("roleDefinitionId", "principalId") if str(old.get(k)).lower()
-                       != str(props.get(k)).lower()]
-            if changed or _relative_scope(account_id, old.get("scope")) != relative:
+            if str(old.get("principalId")).lower() != str(props.get("principalId")).lower():
+                # pulumi/pulumi-azure-native PR #3711 (its error, verbatim)
+                raise bad_request("BadRequest", "Updating SQL Role Assignment Principal ID is not permitted. You may "
+                                  "only update the associated Role Definition.")
+            if _relative_scope(account_id, old.get("scope")) != relative:
                 # pulumi/pulumi-azure-native#2253: an existing assignment cannot be moved to another scope
-                raise bad_request("BadRequest", "An existing SQL Role Assignment cannot change its role definition, "
-                                  "principal or scope; delete it and create a new one.")
+                raise bad_request("BadRequest", "Updating SQL Role Assignment Scope is not permitted. You may only "
+                                  "update the associated Role Definition.")  # wording modelled on the above
 
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
-        account_id = _account_id(ref)
-        relative = _relative_scope(account_id, props["scope"])
-        props["scope"] = account_id if relative == "/" else account_id + relative  # answered fully qualified
+        props["scope"] = _qualified(_account_id(ref), props["scope"])  # answered fully qualified
 
 
 def _definition(world: World, account_id: str, definition_id: object) -> Json:

@@ -1,7 +1,9 @@
 """Microsoft.CognitiveServices/accounts (the Foundry resource, kind AIServices) and its soft delete.
 
-Sources: cognitiveservices.json 2025-09-01 and its examples (PUT 200/201/202 and DELETE 202 with
-azure-asyncoperation, DeleteAccount.json; GetDeletedAccount.json for the deleted-account shape). A deleted account
+Sources: cognitiveservices.json 2025-09-01 and its examples (PUT 200/201/202; GetDeletedAccount.json for the
+deleted-account shape); the Azure CLI's recordings against real Azure (tests/conformance/recordings/
+cognitiveservices__*.yaml), which win over the spec's examples: DELETE answers 200 at once (DeleteAccount.json
+says 202), a restore 201 Succeeded at once, and bodies carry systemData and the service properties. A deleted account
 is only soft-deleted: re-creating it needs ``restore: true`` (FlagMustBeSetForRestore, Azure/azure-cli#18146) and
 its subdomain stays taken until it is purged (CustomDomainInUse, microsoft/microsoft-foundry-for-vscode#52). With
 an ``agent`` network injection the platform creates the account capability host ``<account>@aml_aiagentservice``
@@ -24,6 +26,7 @@ from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import World
+from .common import system_data
 from .foundry_common import (
     ACCOUNT_CAPHOST_TYPE,
     ACCOUNT_TYPE,
@@ -37,6 +40,7 @@ from .foundry_common import (
     nested_error,
     now_iso,
 )
+from .privatelink import connections_to
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
@@ -58,9 +62,12 @@ class Account(AccountScoped):
     type = ACCOUNT_TYPE
     api_versions = ACCOUNT_VERSIONS
     # 0.2 of a PostgreSQL create; ~25 s-1 m 25 s observed (peers-and-pain-points §4).
-    durations = Durations(create=54, update=30, delete=20)
+    durations = Durations(create=54, update=30)
     put_style = "async"
-    delete_style = "async"  # DeleteAccount.json: 202 + azure-asyncoperation
+    # Azure CLI recordings cognitiveservices/test_cognitiveservices_softdelete.yaml and _aiservices.yaml: DELETE
+    # answers 200 at once, no body, no operation headers (not DeleteAccount.json's 202); the deleted account is
+    # listed under deletedAccounts right away. The purge is what runs long (foundry_deleted.py).
+    delete_style = "sync"
     name_rule = NameRule(2, 64, r"[a-zA-Z0-9][a-zA-Z0-9_.-]*",
                          "letters, digits, '_', '.' and '-', starting with a letter or digit")
     top_level = ("tags", "identity", "kind", "sku")
@@ -70,7 +77,12 @@ class Account(AccountScoped):
         super().handle(arm, req, ref, fault)
         if req.method != "PUT" or ref.is_collection:
             return None
-        response = arm.put(ref, self, json_body(req), req.api_version or "", fault)
+        body = json_body(req)
+        restore = (body.get("properties") or {}).get("restore") is True and arm.world.get(ref.key) is None \
+            and ref.key in arm.world.soft_deleted(SOFT_DELETE_KIND)
+        # Azure CLI recording cognitiveservices/test_cognitiveservices_softdelete.yaml: a restore (restore: true)
+        # answers 201 Succeeded at once, with no operation headers.
+        response = arm.put(ref, self, body, req.api_version or "", fault, style="sync" if restore else None)
         _fail_broken_injection(arm.world, ref)
         return response
 
@@ -89,6 +101,12 @@ class Account(AccountScoped):
         restore = props.pop("restore", None) is True  # a request flag, never stored
         restored = world.soft_deleted(SOFT_DELETE_KIND).pop(ref.key, None) if existing is None and restore else None
         old: Json = (existing or {}).get("body", {}).get("properties") or (restored or {}).get("properties") or {}
+        if restored is not None:  # the restored account comes back as it was (the recording's restore answer)
+            for key, value in restored["body"].items():
+                body.setdefault(key, copy.deepcopy(value))
+            for key, value in old.items():
+                if key not in _DELETED_ONLY:
+                    props.setdefault(key, copy.deepcopy(value))
         props["internalId"] = old.get("internalId") or uuid.uuid4().hex
         props["dateCreated"] = old.get("dateCreated") or now_iso(world)
         for kept in ("associatedProjects", "defaultProject"):
@@ -99,8 +117,18 @@ class Account(AccountScoped):
             props["endpoint"] = f"https://{sub}.cognitiveservices.azure.com/"
             props["endpoints"] = _endpoints(sub)
         else:
-            props["endpoint"] = f"https://{body['location']}.api.cognitive.microsoft.com/"
+            props["endpoint"] = f"https://{body['location'].lower()}.api.cognitive.microsoft.com/"
             props["endpoints"] = {}
+        _service_properties(body, ref.name)
+
+    def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        record["internal"]["modified"] = world.now()  # systemData.lastModifiedAt
+
+    def render(self, world: World, record: Json) -> Json:
+        body: Json = copy.deepcopy(record["body"])
+        body["systemData"] = system_data(record)
+        body["properties"]["privateEndpointConnections"] = connections_to(world, record)
+        return body
 
     def completed(self, world: World, record: Json, op: Json) -> None:
         if op["kind"] != "create" or not _agent_injections(record):
@@ -130,12 +158,76 @@ class Account(AccountScoped):
             "id": deleted_id, "accountId": record["id"], "subscription": ref.subscription,
             "resourceGroup": ref.resource_group, "name": body["name"], "location": body["location"],
             "deletionDate": now_iso(world),
-            "body": {k: copy.deepcopy(body[k]) for k in ("kind", "sku", "tags", "etag") if k in body},
+            "body": {k: copy.deepcopy(body[k]) for k in ("kind", "sku", "tags", "etag", "identity") if k in body},
+            "systemData": system_data(record),
             "properties": copy.deepcopy(body.get("properties") or {}),
         }
         if _agent_injections(record):
             entry["holder"] = legion_holder(record)
         world.soft_deleted(SOFT_DELETE_KIND)[record["id"].lower()] = entry
+
+
+# Properties a deleted account shows that a restored one does not take back.
+_DELETED_ONLY = frozenset({"provisioningState", "deletionDate", "scheduledPurgeDate", "privateEndpointConnections"})
+# The Azure CLI recordings cognitiveservices/test_cognitiveservices_aiservices.yaml (kind AIServices, api-version
+# 2025-06-01) and _softdelete.yaml (kind FormRecognizer, 2021-10-01): the read-only service properties of an
+# account. Azure lists 113 rate-limit rules for AIServices; a few stand for them, with the recorded figures.
+_RATE_RULES: dict[str, list[tuple[str, int, int, str, str]]] = {
+    "aiservices": [("openai", 1, 30, "openai/*", "*"), ("api.projects.default", 1, 10000, "api/projects/*", "*"),
+                   ("default", 1, 30, "*", "*")],
+    "formrecognizer": [("formrecognizer.custom.train", 60, 1, "formrecognizer/custom/train", "*"),
+                       ("container.billing", 10, 500, "billing/*", "*"), ("default", 1, 30, "*", "*")],
+}
+_DEFAULT_RULES = [("default", 1, 30, "*", "*")]
+_CAPABILITIES: dict[str, list[Json]] = {
+    "aiservices": [{"name": "VirtualNetworks"},
+                   {"name": "TrustedServices",
+                    "value": "Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search"},
+                   {"name": "CustomerManagedKey"}, {"name": "MaxFineTuneCount", "value": "500"}],
+}
+# The endpoint names the AIServices recording lists besides those ``_endpoints`` gives a custom subdomain.
+_AISERVICES_ENDPOINTS = (
+    "OpenAI Moderations API", "OpenAI Whisper API", "OpenAI Model Scaleset API", "OpenAI Realtime API",
+    "Token Service API", "Cohere AI API", "Mistral AI API", "Content Understanding", "Container", "Computer Vision",
+    "FormRecognizer", "Speech Services Speech to Text", "Speech Services Speech to Text v3.2",
+    "Speech Services Speech to Text 2024-05-15-preview", "Speech Services Speech to Text 2024-11-15",
+    "Speech Services Speech to Text v3.2_internal.1", "Speech Services Custom Voice",
+    "Speech Services Custom Voice Trial", "Video Translation", "Speech Services Audio Content Creation",
+    "Speech Services Custom Avatar", "Speech Services Batch Avatar", "Speech Services Batch Text to Speech",
+    "Speech Services Speech to Text (Standard)", "Speech Services Text to Speech (Neural)",
+    "Speech Services Speaker Verification", "Speech Services Speaker Identification", "Voice Agent Realtime API",
+    "Voice Live Realtime API", "Token", "Text Analytics", "Custom Text Authoring",
+    "Conversational Language Understanding Authoring", "Custom Question Answering Authoring",
+    "Custom Question Answering", "ConversationalLURuntime", "Language", "QnAMaker", "Turing", "QuestionAnswering",
+    "LUIS", "TextTranslation", "DocumentTranslation", "CustomTranslator",
+)
+
+
+def _service_properties(body: Json, name: str) -> None:
+    """The read-only properties Azure fills in for every account, by kind (the recordings above)."""
+    props = body["properties"]
+    kind = str(body.get("kind", ""))
+    rules = _RATE_RULES.get(kind.lower(), _DEFAULT_RULES)
+    props["callRateLimit"] = {"rules": [
+        {"key": key, "renewalPeriod": period, "count": count, "dynamicThrottlingEnabled": False,
+         "matchPatterns": [{"path": path, "method": method}]} for key, period, count, path, method in rules]}
+    props["isMigrated"] = False
+    props.setdefault("publicNetworkAccess", "Enabled")
+    props["capabilities"] = copy.deepcopy(_CAPABILITIES.get(kind.lower(), [{"name": "VirtualNetworks"},
+                                                                           {"name": "CustomerManagedKey"}]))
+    if kind.lower() != "aiservices":
+        props["endpoints"] = {kind: props["endpoint"]}
+        return
+    props.setdefault("apiProperties", {"qnaAzureSearchEndpointKey": None})
+    endpoints = props["endpoints"]
+    if not endpoints:  # no custom subdomain: the regional host, the Foundry API under the account's name
+        endpoints.update({"AI Foundry API": f"https://{name}.services.ai.azure.com/",
+                          **{k: props["endpoint"] for k in ("OpenAI Language Model Instance API", "OpenAI Dall-E API",
+                                                           "OpenAI Sora API", "Azure AI Model Inference API",
+                                                           "Content Safety")}})
+    for key in _AISERVICES_ENDPOINTS:
+        endpoints.setdefault(key, props["endpoint"])
+    endpoints.setdefault("TextTranslation-Global", "https://api.cognitive.microsofttranslator.com/")
 
 
 def legion_holder(record: Json) -> str:

@@ -36,6 +36,7 @@ SOFT_DELETE_KIND = "cognitiveservices"
 # sends 2025-09-01, 15.0.0b6 sends 2026-09-15-preview (azure-sdk-notes §1); the reference uses 2025-12-01.
 FOUNDRY_VERSIONS = frozenset({
     "2025-04-01-preview", "2025-06-01", "2025-07-01-preview", "2025-09-01", "2025-10-01-preview", "2025-12-01",
+    "2026-01-15-preview",  # Azure CLI recording cognitiveservices/test_account_connections_from_file.yaml
     "2026-09-15-preview",
 })
 ACCOUNT_VERSIONS = FOUNDRY_VERSIONS | {

@@ -18,12 +18,13 @@ from ..armpath import ArmRef
 from ..errors import ArmError, not_found
 from ..provider import Durations, Json, Provider
 from ..world import World
-from .foundry_common import ACCOUNT_TYPE, ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELETE_KIND
+from .foundry_common import ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELETE_KIND
 
 if TYPE_CHECKING:
     from ..arm import Arm, Fault, Request, Response
 
 LINK_RELEASE_TAIL = "link_release"  # the range the world draws each link's release from (tails.py)
+DELETED_TYPE = f"{NAMESPACE}/deletedAccounts"
 RETENTION_SECONDS = 48 * 3600  # "deleted in the last 48 hours ... purge" (the CustomDomainInUse message)
 
 
@@ -35,10 +36,14 @@ def _entries(world: World, subscription: str) -> list[Json]:
 def _render_deleted(entry: Json) -> Json:
     props = copy.deepcopy(entry["properties"])
     props["provisioningState"] = "Succeeded"
+    props.setdefault("privateEndpointConnections", [])  # the recording's deleted account shows an empty list
     props["deletionDate"] = entry["deletionDate"]
     props["scheduledPurgeDate"] = _iso_after(entry["deletionDate"], RETENTION_SECONDS)
-    return {"id": entry["id"], "name": entry["name"], "type": ACCOUNT_TYPE, "location": entry["location"],
-            **copy.deepcopy(entry["body"]), "properties": props}
+    # Azure CLI recording cognitiveservices/test_cognitiveservices_softdelete.yaml: the deleted account's type is
+    # Microsoft.CognitiveServices/deletedAccounts, with the account's etag, systemData, kind, sku and properties.
+    return {"id": entry["id"], "name": entry["name"], "type": DELETED_TYPE, "location": entry["location"],
+            **copy.deepcopy(entry["body"]), "systemData": copy.deepcopy(entry.get("systemData") or {}),
+            "properties": props}
 
 
 def _iso_after(stamp: str, seconds: float) -> str:
@@ -53,7 +58,7 @@ def _method_not_allowed(req: Request) -> ArmError:
 class DeletedAccounts(Provider):
     """GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/deletedAccounts."""
 
-    type = f"{NAMESPACE}/deletedAccounts"
+    type = DELETED_TYPE
     api_versions = ACCOUNT_VERSIONS
     location = "none"
 
@@ -76,7 +81,9 @@ class DeletedAccount(Provider):
     api_versions = ACCOUNT_VERSIONS
     location = "none"
     top_level = ()
-    delete_style = "async+location"
+    # Azure CLI recording cognitiveservices/test_cognitiveservices_softdelete.yaml: the purge answers 202 with no
+    # body and both Azure-AsyncOperation and Location.
+    delete_style = "async+location+accepted"
     durations = Durations(delete=30)
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:

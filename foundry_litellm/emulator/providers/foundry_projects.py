@@ -1,8 +1,9 @@
 """Foundry projects (Microsoft.CognitiveServices/accounts/projects) and connections on accounts and projects.
 
 Sources: cognitiveservices.json 2025-09-01 (projects: PUT 200/201/202 and DELETE 202 + azure-asyncoperation per
-DeleteProject.json; connections: synchronous PUT 200 only, DELETE 200/204, credentials are secrets that GET never
-returns), CreateProjectMin.json (``isDefault``, ``endpoints``), reference-inventory §1.9 (the project's
+DeleteProject.json, but recorded real traffic shows both synchronous, see ``Project``; connections: synchronous
+PUT 200 only, DELETE 200/204, credentials are secrets that GET never returns), CreateProjectMin.json
+(``isDefault``, ``endpoints``), reference-inventory §1.9 (the project's
 ``internalId`` is 32 hex characters that deployments reformat as a GUID).
 """
 
@@ -15,6 +16,7 @@ from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule
 from ..world import World
+from .common import system_data
 from .foundry_common import (
     ACCOUNT_CONNECTION_TYPE,
     FOUNDRY_VERSIONS,
@@ -31,9 +33,12 @@ from .foundry_common import (
 class Project(AccountScoped):
     type = PROJECT_TYPE
     api_versions = FOUNDRY_VERSIONS
-    durations = Durations(create=40.5, update=20, delete=20)  # 0.15 of a PostgreSQL create (peers §4)
-    put_style = "async"
-    delete_style = "async"
+    # Azure CLI recording cognitiveservices/test_project_connections_from_file.yaml (2025-09-01): the PUT answers
+    # 201 already Succeeded, with no operation header, some 8 s after it was sent; the DELETE answers 200 after
+    # 14 s. Both are synchronous but slow: the answer is held that long (the update's figure is the create's).
+    durations = Durations(create=8, update=8, delete=14)
+    put_style = "held"
+    delete_style = "held"
     name_rule = NameRule(2, 64, r"[a-zA-Z0-9][a-zA-Z0-9_.-]*",
                          "letters, digits, '_', '.' and '-', starting with a letter or digit")
     top_level = ("tags", "identity")
@@ -70,6 +75,12 @@ class Project(AccountScoped):
         account = world.get(account_ref(world.ref_of(record)).key)
         default = account["body"]["properties"].get("defaultProject") if account else None
         body["properties"]["isDefault"] = default == body["name"]
+        # Azure CLI recording cognitiveservices/test_project_connections_from_file.yaml: the name is
+        # "<account>/<project>", the kind the account's, and systemData is returned.
+        if account is not None:
+            body["name"] = f"{account['body']['name']}/{body['name']}"
+            body["kind"] = account["body"].get("kind", "AIServices")
+        body["systemData"] = system_data(record)
         return body
 
     def delete_blocker(self, world: World, record: Json, *, cascade: frozenset[str], root: str) -> ArmError | None:
@@ -115,6 +126,27 @@ class _Connection(AccountScoped):
                                f"A connection named '{ref.name}' is already registered in account "
                                f"'{account_ref(ref).name}' ({other['id']}); connection names must be unique across "
                                "the account and its projects.")
+
+
+    def render(self, world: World, record: Json) -> Json:
+        """As the recording of a project connection shows it (test_project_connections_from_file.yaml): no
+        provisioningState, every property present (credentials null: they are never returned)."""
+        body: Json = copy.deepcopy(record["body"])
+        body.setdefault("tags", None)
+        body.setdefault("location", None)
+        props = body["properties"]
+        props.pop("provisioningState", None)
+        for key, value in _CONNECTION_DEFAULTS.items():
+            props.setdefault(key, copy.deepcopy(value))
+        body["systemData"] = system_data(record)
+        return body
+
+
+_CONNECTION_DEFAULTS: Json = {
+    "credentials": None, "group": "Azure", "expiryTime": None, "useWorkspaceManagedIdentity": False,
+    "isSharedToAll": False, "sharedUserList": [], "peRequirement": "NotRequired", "peStatus": "NotApplicable",
+    "error": None, "isDefault": True, "metadata": {},
+}
 
 
 class AccountConnection(_Connection):

@@ -20,10 +20,12 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
+from ..arm import json_body
 from ..errors import ArmError, bad_request, conflict
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import TENANT_ID, World
 from . import keyvault_deleted as deleted_vaults
+from .common import system_data
 from .data_common import same_name_elsewhere, subscription_of
 from .privatelink import connections_to
 
@@ -65,11 +67,27 @@ class Vault(Provider):
     type = VAULT_TYPE
     api_versions = VERSIONS
     put_style = "body"  # 200/201 whose body says RegisteringDns; the SDK polls the vault
+    # A create answers 200, not 201 (recordings keyvault/test_keyvault_private_endpoint.yaml, 2018-02-14, and
+    # azure-mgmt-keyvault test_vaults_operations.yaml, 2019-09-01).
+    create_status = 200
     delete_style = "sync"
     creating_state = "RegisteringDns"
     durations = Durations(create=24)
     global_name = True
     name_rule = _VaultName(3, 24, "", "")
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        if req.method != "PUT" or ref.is_collection or ref.action is not None:
+            return None
+        body = json_body(req)
+        mode = str((body.get("properties") or {}).get("createMode", "default")).lower()
+        if mode != "recover" or arm.world.get(ref.key) is not None:
+            return None
+        # Azure CLI recording keyvault/test_keyvault_softdelete.yaml: a recovery (createMode recover) answers 200
+        # with the vault Succeeded at once.
+        response = arm.put(ref, self, body, req.api_version or "", fault, style="sync")
+        response.status = 200
+        return response
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
@@ -112,7 +130,7 @@ class Vault(Provider):
             body["properties"] = props = copy.deepcopy(entry["vault"]["body"]["properties"])
             body.setdefault("tags", entry["vault"]["body"].get("tags") or {})
             body["location"] = entry["vault"]["body"]["location"]
-            body["_recovered"] = {"secrets": entry["secrets"], "sealed": sealed}
+            body["_recovered"] = {"secrets": entry["secrets"], "sealed": sealed, "created": entry["vault"]["created"]}
         old = (existing or {}).get("body", {}).get("properties", {})
         if old.get("enablePurgeProtection"):
             props["enablePurgeProtection"] = True  # irreversible once on
@@ -126,10 +144,13 @@ class Vault(Provider):
         props["vaultUri"] = f"https://{ref.name.lower()}.vault.azure.net/"
 
     def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        record["internal"]["modified"] = world.now()  # systemData.lastModifiedAt
         recovered = record["body"].pop("_recovered", None)
         if recovered is None:
             return
         record["internal"].update(recovered["sealed"].get("vault") or {})
+        # The recording's recovered vault keeps its first createdAt; lastModifiedAt is the recovery's.
+        record["internal"].update(created=recovered["created"], modified=world.now())
         for secret in recovered["secrets"]:  # the secrets come back with the vault
             world.store_record({"id": secret["id"], "type": SECRET_TYPE, "created": secret["created"], "op": None,
                                 "body": secret["body"],
@@ -137,6 +158,7 @@ class Vault(Provider):
 
     def render(self, world: World, record: Json) -> Json:
         body: Json = copy.deepcopy(record["body"])
+        body["systemData"] = system_data(record)
         body["properties"]["privateEndpointConnections"] = connections_to(world, record)
         return body
 

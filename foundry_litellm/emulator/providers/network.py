@@ -18,7 +18,15 @@ from ..world import World
 from .common import Network, cidr, contained, new_guid
 
 VERSIONS = frozenset({
-    "2020-11-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-08-01", "2022-01-01", "2022-05-01",
+    # Azure accepts the older versions the Azure CLI recordings send (network__test_network_subnet_delegation.yaml:
+    # 2019-08-01; network__test_network_nsg.yaml: 2017-09-01) and the ones published between and after them
+    # (azure-rest-api-specs network/.../Microsoft.Network/stable/).
+    "2017-09-01", "2017-10-01", "2017-11-01", "2018-01-01", "2018-02-01", "2018-04-01", "2018-06-01",
+    "2018-07-01", "2018-08-01", "2018-10-01", "2018-11-01", "2018-12-01", "2019-02-01", "2019-04-01",
+    "2019-06-01", "2019-07-01", "2019-08-01", "2019-09-01", "2019-11-01", "2019-12-01", "2020-03-01",
+    "2020-04-01", "2020-05-01",
+    "2020-06-01", "2020-07-01", "2020-08-01", "2020-11-01", "2021-02-01", "2021-03-01", "2021-05-01",
+    "2021-08-01", "2022-01-01", "2022-05-01",
     "2022-07-01", "2022-09-01", "2022-11-01", "2023-02-01", "2023-04-01", "2023-05-01", "2023-06-01",
     "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01",
     "2025-01-01", "2025-03-01", "2025-05-01", "2026-03-01",
@@ -34,6 +42,11 @@ DELEGATION_ACTIONS = {
     "microsoft.web/serverfarms": ["Microsoft.Network/virtualNetworks/subnets/action"],
     "microsoft.web/hostingenvironments": ["Microsoft.Network/virtualNetworks/subnets/action"],
     "microsoft.containerinstance/containergroups": ["Microsoft.Network/virtualNetworks/subnets/action"],
+    # Azure CLI recording network__test_network_subnet_delegation.yaml (availableDelegations and the subnets).
+    "microsoft.sql/managedinstances": ["Microsoft.Network/virtualNetworks/subnets/join/action",
+                                       "Microsoft.Network/virtualNetworks/subnets/prepareNetworkPolicies/action",
+                                       "Microsoft.Network/virtualNetworks/subnets/unprepareNetworkPolicies/action"],
+    "microsoft.batch/batchaccounts": ["Microsoft.Network/virtualNetworks/subnets/action"],
 }
 
 
@@ -41,8 +54,9 @@ class _NetworkProvider(Provider):
     api_versions = VERSIONS
     put_style = "async"
     patch_style = "sync"  # UpdateTags answers 200 with the resource (virtualNetwork.json and the others)
-    # DELETE answers 202 with Azure-AsyncOperation and Location (azure-sdk-notes, "Other LRO shapes").
-    delete_style = "async+location"
+    # DELETE answers 202 with Azure-AsyncOperation and Location (azure-sdk-notes, "Other LRO shapes") and no body
+    # (Azure CLI recording network__test_network_public_ip.yaml).
+    delete_style = "async+location+accepted"
     # The Network RP reports "Updating" while it creates as well as while it updates.
     creating_state = "Updating"
     etag = True
@@ -132,6 +146,12 @@ class VirtualNetwork(_NetworkProvider):
         props["resourceGuid"] = (existing or {}).get("body", {}).get("properties", {}).get("resourceGuid") \
             or new_guid()
         props.setdefault("enableDdosProtection", False)
+        # Azure CLI recording privatedns__test_DeleteLink_LinkExists_ExpectLinkDeleted.yaml (2021-05-01): a VNet
+        # always shows dhcpOptions.dnsServers and virtualNetworkPeerings, empty when none were given.
+        dhcp = props.get("dhcpOptions")
+        props["dhcpOptions"] = dhcp if isinstance(dhcp, dict) else {}
+        props["dhcpOptions"].setdefault("dnsServers", [])
+        props.setdefault("virtualNetworkPeerings", [])
         body["_inline_subnets"] = props.pop("subnets", None) or []
 
     def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
@@ -169,6 +189,7 @@ def _subnet_body(subnet_id: str, name: str, props: Json) -> Json:
         props.pop(key, None)
     props.setdefault("privateEndpointNetworkPolicies", "Disabled")
     props.setdefault("privateLinkServiceNetworkPolicies", "Enabled")
+    props.setdefault("delegations", [])  # recording network/test_network_private_endpoints.yaml: always a list
     return {"id": subnet_id, "name": name, "type": SUBNET_TYPE, "etag": f'W/"{new_guid()}"', "properties": props}
 
 
@@ -218,6 +239,8 @@ class Subnet(_NetworkProvider):
         for delegation in props.get("delegations") or []:
             service = delegation.setdefault("properties", {}).get("serviceName", "")
             delegation["id"] = f"{record['id']}/delegations/{delegation.get('name')}"
+            if "etag" in body:  # the subnet's etag (recording network__test_network_subnet_delegation.yaml)
+                delegation["etag"] = body["etag"]
             delegation["type"] = "Microsoft.Network/virtualNetworks/subnets/delegations"
             delegation["properties"]["actions"] = DELEGATION_ACTIONS.get(service.lower(), [])
             delegation["properties"]["provisioningState"] = "Succeeded"
@@ -251,14 +274,21 @@ def _services(props: Json) -> list[str]:
                   for d in props.get("delegations") or [])
 
 
-_DEFAULT_RULES: list[tuple[str, str, int, str, str, str, str]] = [
-    ("AllowVnetInBound", "Inbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow", "*"),
-    ("AllowAzureLoadBalancerInBound", "Inbound", 65001, "AzureLoadBalancer", "*", "Allow", "*"),
-    ("DenyAllInBound", "Inbound", 65500, "*", "*", "Deny", "*"),
-    ("AllowVnetOutBound", "Outbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow", "*"),
-    ("AllowInternetOutBound", "Outbound", 65001, "*", "Internet", "Allow", "*"),
-    ("DenyAllOutBound", "Outbound", 65500, "*", "*", "Deny", "*"),
+# Azure's default rules, with the descriptions recording network/test_network_nsg.yaml shows.
+_DEFAULT_RULES: list[tuple[str, str, int, str, str, str, str, str]] = [
+    ("AllowVnetInBound", "Inbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow", "*",
+     "Allow inbound traffic from all VMs in VNET"),
+    ("AllowAzureLoadBalancerInBound", "Inbound", 65001, "AzureLoadBalancer", "*", "Allow", "*",
+     "Allow inbound traffic from azure load balancer"),
+    ("DenyAllInBound", "Inbound", 65500, "*", "*", "Deny", "*", "Deny all inbound traffic"),
+    ("AllowVnetOutBound", "Outbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow", "*",
+     "Allow outbound traffic from all VMs to all VMs in VNET"),
+    ("AllowInternetOutBound", "Outbound", 65001, "*", "Internet", "Allow", "*",
+     "Allow outbound traffic from all VMs to Internet"),
+    ("DenyAllOutBound", "Outbound", 65500, "*", "*", "Deny", "*", "Deny all outbound traffic"),
 ]
+# Every rule answers these lists, empty when the single-value form is used (recording network/test_network_nsg.yaml).
+_RULE_LISTS = ("sourcePortRanges", "destinationPortRanges", "sourceAddressPrefixes", "destinationAddressPrefixes")
 
 
 class NetworkSecurityGroup(_NetworkProvider):
@@ -289,14 +319,19 @@ class NetworkSecurityGroup(_NetworkProvider):
         for rule in props.setdefault("securityRules", []):
             rule["id"] = f"{body['id']}/securityRules/{rule.get('name')}"
             rule["type"] = "Microsoft.Network/networkSecurityGroups/securityRules"
-            rule.setdefault("properties", {})["provisioningState"] = "Succeeded"
+            rule["etag"] = body.get("etag")
+            rule_props = rule.setdefault("properties", {})
+            rule_props["provisioningState"] = "Succeeded"
+            for key in _RULE_LISTS:
+                rule_props.setdefault(key, [])
         props["defaultSecurityRules"] = [{
-            "id": f"{body['id']}/defaultSecurityRules/{name}", "name": name,
+            "id": f"{body['id']}/defaultSecurityRules/{name}", "name": name, "etag": body.get("etag"),
             "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
-            "properties": {"protocol": proto, "sourcePortRange": "*", "destinationPortRange": "*",
-                           "sourceAddressPrefix": src, "destinationAddressPrefix": dst, "access": access,
-                           "priority": prio, "direction": direction, "provisioningState": "Succeeded"},
-        } for name, direction, prio, src, dst, access, proto in _DEFAULT_RULES]
+            "properties": {"description": description, "protocol": proto, "sourcePortRange": "*",
+                           "destinationPortRange": "*", "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
+                           "access": access, "priority": prio, "direction": direction,
+                           "provisioningState": "Succeeded", **{key: [] for key in _RULE_LISTS}},
+        } for name, direction, prio, src, dst, access, proto, description in _DEFAULT_RULES]
 
     def render(self, world: World, record: Json) -> Json:
         body: Json = copy.deepcopy(record["body"])
@@ -312,6 +347,11 @@ class NetworkSecurityGroup(_NetworkProvider):
                            "remove the association with the resource(s).")
 
 
+# Azure CLI recording network__test_network_public_ip.yaml (2022-05-01): a PUT without a sku creates a Basic
+# (Regional) address, and a Basic address may be Dynamic.
+DEFAULT_SKU = "Basic"
+
+
 class PublicIPAddress(_NetworkProvider):
     type = "Microsoft.Network/publicIPAddresses"
     durations = Durations(create=5, update=5, delete=5)
@@ -319,8 +359,8 @@ class PublicIPAddress(_NetworkProvider):
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
-        sku = (body.get("sku") or {}).get("name", "Standard")
-        method = props.get("publicIPAllocationMethod", "Static" if sku == "Standard" else "Dynamic")
+        sku = str((body.get("sku") or {}).get("name") or DEFAULT_SKU)
+        method = str(props.get("publicIPAllocationMethod") or ("Static" if sku.lower() == "standard" else "Dynamic"))
         require(not (sku.lower() == "standard" and method.lower() != "static"),
                 "StandardSkuPublicIPAddressesMustBeStatic",
                 f"Standard sku publicIp /subscriptions/.../{ref.name} must have AllocationMethod set to Static.")
@@ -341,12 +381,22 @@ class PublicIPAddress(_NetworkProvider):
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
         old = (existing or {}).get("body", {}).get("properties", {})
-        body.setdefault("sku", {"name": "Standard", "tier": "Regional"})
-        props.setdefault("publicIPAllocationMethod", "Static")
+        given = body.get("sku")
+        sku: Json = given if isinstance(given, dict) else {}
+        sku.setdefault("name", DEFAULT_SKU)
+        sku.setdefault("tier", "Regional")
+        body["sku"] = sku
+        props.setdefault("publicIPAllocationMethod", "Static" if sku["name"].lower() == "standard" else "Dynamic")
         props.setdefault("publicIPAddressVersion", "IPv4")
         props.setdefault("idleTimeoutInMinutes", 4)
+        # Azure CLI recording network__test_network_public_ip.yaml (2022-05-01): ipTags and ddosSettings always shown.
+        props.setdefault("ipTags", [])
+        props.setdefault("ddosSettings", {"protectionMode": "VirtualNetworkInherited"})
         props["resourceGuid"] = old.get("resourceGuid") or new_guid()
-        if old.get("ipAddress"):
+        if str(props["publicIPAllocationMethod"]).lower() == "dynamic":
+            # The same recording: a Dynamic address has no ipAddress until something uses it.
+            props.pop("ipAddress", None)
+        elif old.get("ipAddress"):
             props["ipAddress"] = old["ipAddress"]
         else:
             n = world.counter("public-ip")

@@ -14,6 +14,11 @@ Server parameters (``configurations``) exist with the server: GET, PUT and PATCH
 (openapi.json); their defaults and the ``system-default``/``user-override`` sources follow Learn "Server
 parameters in Azure Database for PostgreSQL" (require_secure_transport on, ssl_min_protocol_version TLSv1.2;
 CIS Azure Foundations 5.2.1 audits the former).
+Wire forms (Azure CLI recording postgresql/test_postgres_flexible_server_database_mgmt.yaml, api-version
+2026-01-01-preview): the 202 of a server or database PUT or DELETE carries both headers and the body
+{"operation": "<name>", "startTime": "<when>"}; a server answers systemData.createdAt, replica {role, capacity},
+replicaCapacity 6 and a storage with type ("" when none was asked for), iops and tier (the capabilities document's
+default tier for its size); a new server holds the databases azure_maintenance, postgres and azure_sys.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import copy
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import ArmError, bad_request, conflict, not_found
 from ..provider import Durations, Json, NameRule, Provider, prop
@@ -38,6 +44,8 @@ VERSIONS = frozenset({
     "2021-06-01", "2022-01-20-preview", "2022-12-01", "2023-03-01-preview", "2023-06-01-preview",
     "2023-12-01-preview", "2024-03-01-preview", "2024-08-01", "2024-11-01-preview", "2025-01-01-preview",
     "2025-06-01-preview", "2025-08-01", "2026-10-01",
+    "2026-01-01-preview",  # Azure CLI recordings postgresql/test_postgres_flexible_server_*.yaml use it
+    "2020-02-14-preview",  # the first flexible-server preview (azure-mgmt-rdbms recording, sdk-rdbms__…)
 })
 SERVER_TYPE = "Microsoft.DBforPostgreSQL/flexibleServers"
 MINOR = {"11": "11.22", "12": "12.22", "13": "13.18", "14": "14.15", "15": "15.10", "16": "16.6", "17": "17.2",
@@ -67,6 +75,26 @@ class _PostgresProvider(Provider):
     put_style = "async+location+accepted"
     delete_style = "async+location+accepted"
     creating_state = "Creating"
+    # The "operation" named in the body of a 202 to PUT and DELETE (the recording); None: a 202 without a body.
+    op_names: ClassVar[tuple[str | None, str | None]] = (None, None)
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        if req.method not in ("PUT", "DELETE") or ref.action is not None or ref.is_collection:
+            return None
+        if req.method == "PUT":
+            from ..arm import json_body
+
+            return self.accepted(arm, ref, arm.put(ref, self, json_body(req), req.api_version or "", fault))
+        return self.accepted(arm, ref, arm.delete(ref, self, req.api_version or "", fault, req.query), delete=True)
+
+    def accepted(self, arm: Arm, ref: ArmRef, response: Response, *, delete: bool = False) -> Response:
+        """A 202 with the operation's name and start as its body, where the recording shows one."""
+        name = self.op_names[1 if delete else 0]
+        record = arm.world.get(ref.key)
+        op = arm.world.operations.get((record or {}).get("op") or "")
+        if response.status == 202 and name is not None and op is not None:
+            response.body = {"operation": name, "startTime": _iso_ms(op["start"])}
+        return response
 
     def render(self, world: World, record: Json) -> Json:
         body: Json = copy.deepcopy(record["body"])
@@ -82,28 +110,29 @@ class FlexibleServer(_PostgresProvider):
                          "starting or ending with a hyphen", code="InvalidParameterValue")
     top_level = ("tags", "sku", "identity")
     write_only = ("properties.administratorLoginPassword",)
+    op_names = ("UpsertServerManagementOperationV2", "DropServerManagementOperation")
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         """A weak password is accepted; the operation then fails (Azure/reliable-web-app-pattern-java#98)."""
         from ..arm import Fault, merge_patch
 
         if req.method not in ("PUT", "PATCH") or ref.action is not None or ref.is_collection:
-            return None
+            return super().handle(arm, req, ref, fault)
         try:
             body = json.loads(req.body or b"{}")
         except ValueError:
-            return None
+            return super().handle(arm, req, ref, fault)
         existing = arm.world.get(ref.key)
         password = prop(body, "properties.administratorLoginPassword") if isinstance(body, dict) else None
         if not isinstance(password, str) or (req.method == "PATCH" and existing is None):
-            return None
+            return super().handle(arm, req, ref, fault)
         login = prop(existing or {}, "body.properties.administratorLogin") or \
             prop(body, "properties.administratorLogin") or ""
         if complex_enough(password, str(login)):
-            return None
+            return super().handle(arm, req, ref, fault)
         failing = Fault(fail=_unexpected(), stall=fault.stall)
         if req.method == "PUT":
-            return arm.put(ref, self, body, req.api_version or "", failing)
+            return self.accepted(arm, ref, arm.put(ref, self, body, req.api_version or "", failing))
         assert existing is not None
         merged = merge_patch(copy.deepcopy(arm.world.render(existing)), body)
         return arm.put(ref, self, merged, req.api_version or "", failing, validate_spec=False)
@@ -160,8 +189,13 @@ class FlexibleServer(_PostgresProvider):
         if old.get("administratorLogin"):
             props["administratorLogin"] = old["administratorLogin"]  # create-only
         props["fullyQualifiedDomainName"] = f"{ref.name}.postgres.database.azure.com"
-        props.setdefault("storage", {"storageSizeGB": 32, "autoGrow": "Disabled", "tier": "P4", "iops": 120,
-                                     "type": "Premium_LRS"})
+        storage = props.setdefault("storage", {})
+        storage.setdefault("storageSizeGB", 32)
+        storage.setdefault("autoGrow", "Disabled")
+        storage.setdefault("type", "")  # the recording: "" for a server created without a storage type
+        tier, iops = _default_tier(int(storage["storageSizeGB"]))
+        storage.setdefault("tier", tier)
+        storage.setdefault("iops", iops)
         delegated = bool((props.get("network") or {}).get("delegatedSubnetResourceId"))
         network = props.setdefault("network", {})
         network.setdefault("publicNetworkAccess", "Disabled" if delegated else "Enabled")
@@ -176,7 +210,10 @@ class FlexibleServer(_PostgresProvider):
         props.setdefault("maintenanceWindow", {"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0,
                                                "startMinute": 0})
         props.setdefault("replicationRole", "Primary")
-        props["replicaCapacity"] = 5
+        props["replicaCapacity"] = 6  # the recording (2026); was 5 in older answers
+        props["replica"] = {"role": props["replicationRole"], "capacity": props["replicaCapacity"]}
+        created_at = ((existing or {}).get("body", {}).get("systemData") or {}).get("createdAt") or iso_now(world)
+        body["systemData"] = {"createdAt": created_at}
         props.setdefault("availabilityZone", old.get("availabilityZone", "1"))
 
     def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
@@ -188,6 +225,7 @@ class FlexibleServer(_PostgresProvider):
     def completed(self, world: World, record: Json, op: Json) -> None:
         if op["kind"] == "create":
             seed_parameters(world, record)
+            seed_databases(world, record)
 
     def render(self, world: World, record: Json) -> Json:
         body = super().render(world, record)
@@ -201,6 +239,7 @@ class FlexibleServer(_PostgresProvider):
 
 class Database(_PostgresProvider):
     type = f"{SERVER_TYPE}/databases"
+    op_names = ("UpsertServerDatabaseManagementOperation", "DropServerDatabaseManagementOperation")
     durations = Durations(create=10, delete=10)  # estimates
     location = "none"
     lock_parent = True
@@ -233,6 +272,36 @@ PARAMETERS = {
     "log_connections": ("on", "Boolean", "on,off", "Logs each successful connection."),
 }
 PARAMETER_TYPE = f"{SERVER_TYPE}/configurations"
+DATABASE_TYPE = f"{SERVER_TYPE}/databases"
+# The databases a new server holds (the recording's list, in its order).
+SYSTEM_DATABASES = ("azure_maintenance", "postgres", "azure_sys")
+# Premium SSD tiers by disk size in GiB: the defaultIopsTier of each storage size in the recording's capabilities
+# document (32 GiB P4 120 IOPS ... 4 TiB P50 7500 IOPS) and the managed-disk table above it.
+_TIERS = ((32, "P4", 120), (64, "P6", 240), (128, "P10", 500), (256, "P15", 1100), (512, "P20", 2300),
+          (1024, "P30", 5000), (2048, "P40", 7500), (4096, "P50", 7500), (8192, "P60", 16000),
+          (16384, "P70", 18000), (32767, "P80", 20000))
+
+
+def _default_tier(size_gb: int) -> tuple[str, int]:
+    for limit, tier, iops in _TIERS:
+        if size_gb <= limit:
+            return tier, iops
+    return _TIERS[-1][1], _TIERS[-1][2]
+
+
+def _iso_ms(ts: float) -> str:
+    """A start time as the recording shows it: "2026-04-16T21:21:56.917Z"."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+
+
+def seed_databases(world: World, server: Json) -> None:
+    """The system databases of a new server."""
+    for name in SYSTEM_DATABASES:
+        rid = f"{server['id']}/databases/{name}"
+        if world.get(rid) is None:
+            world.store_record({"id": rid, "type": DATABASE_TYPE, "created": world.now(), "op": None, "internal": {},
+                                "body": {"id": rid, "name": name, "type": DATABASE_TYPE, "properties": {
+                                    "charset": "UTF8", "collation": "en_US.utf8", "provisioningState": "Succeeded"}}})
 
 
 def seed_parameters(world: World, server: Json) -> None:

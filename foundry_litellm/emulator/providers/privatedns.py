@@ -1,24 +1,44 @@
 """Microsoft.Network private DNS zones, their virtual network links and record sets.
 
-Sources: privatedns.json (2024-06-01): zone and link PUT/DELETE are long-running with Location and Retry-After,
-record sets are synchronous. A zone that still has virtual network links cannot be deleted (409, azure-cli#15010,
-Azure/ResourceModules#823). A VNet cannot be linked twice to zones of the same name (foundry-samples PR #214).
+Sources: privatedns.json (2024-06-01): zone and link PUT/DELETE are long-running, record sets are synchronous.
+The Azure CLI recordings (privatedns__test_PutZone_ZoneNotExists_ExpectZoneCreated.yaml,
+privatedns__test_DeleteLink_LinkExists_ExpectLinkDeleted.yaml) show the wire form: PUT answers 202 with the body
+``{}`` and both Azure-AsyncOperation and Location, DELETE 202 with no body and both headers. A zone that still
+has virtual network links cannot be deleted (409, azure-cli#15010, Azure/ResourceModules#823). A VNet cannot be
+linked twice to zones of the same name (foundry-samples PR #214).
 Zone and link creation take about 35 s each (turbot/steampipe-plugin-azure PR #824).
 """
 
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 from ..armpath import ArmRef
-from ..errors import ArmError, bad_request, conflict
+from ..errors import ArmError, bad_request, conflict, not_found
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import World
+
+if TYPE_CHECKING:
+    from ..arm import Arm, Fault, Request, Response
 
 VERSIONS = frozenset({"2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"})
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
+
+
+def _put_accepted(provider: Provider, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    """A zone or link PUT: 202 with the body ``{}`` and both operation headers (Azure CLI recording
+    privatedns__test_PutZone_ZoneNotExists_ExpectZoneCreated.yaml; an update answers the same way)."""
+    from ..arm import Response, json_body
+
+    if req.method != "PUT" or ref.action is not None or ref.is_collection:
+        return None
+    response = arm.put(ref, provider, json_body(req), req.api_version or "", fault)
+    if "Azure-AsyncOperation" not in response.headers:
+        return response  # done at once (a zero duration): nothing to poll
+    return Response(202, {}, response.headers)
 
 
 def _links(world: World, zone_id: str) -> list[Json]:
@@ -29,13 +49,17 @@ def _links(world: World, zone_id: str) -> list[Json]:
 class PrivateDnsZone(Provider):
     type = ZONE_TYPE
     api_versions = VERSIONS
-    put_style = "location"
-    delete_style = "location"
+    put_style = "async+location"  # answered 202 {} by handle (recording ..._PutZone_ZoneNotExists_...)
+    # Azure CLI recording privatedns__test_DeleteZone_ZoneExists_ExpectZoneDeleted.yaml: 202, no body, both headers
+    delete_style = "async+location+accepted"
     location = "global"
     etag = True
     durations = Durations(create=35, update=10, delete=35)
     name_rule = NameRule(1, 253, r"([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)+[a-zA-Z0-9_-]{1,63}",
                          "a DNS name of at least two labels")
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        return _put_accepted(self, arm, req, ref, fault)
 
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         props = body["properties"]
@@ -63,13 +87,23 @@ class PrivateDnsZone(Provider):
 class VirtualNetworkLink(Provider):
     type = LINK_TYPE
     api_versions = VERSIONS
-    put_style = "location"
-    delete_style = "location"
+    put_style = "async+location"  # answered 202 {} by handle (recording ..._DeleteLink_LinkExists_...)
+    # Azure CLI recording privatedns__test_DeleteLink_LinkExists_ExpectLinkDeleted.yaml: 202, no body, both headers
+    delete_style = "async+location+accepted"
     location = "global"
     etag = True
     lock_parent = True
     durations = Durations(create=35, update=10, delete=35)
     name_rule = NameRule(1, 80, r"[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9_])?", "letters, digits, '.', '-', '_'")
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        zone = ref.parent()
+        if req.method in ("GET", "HEAD") and not ref.is_collection and ref.action is None and zone is not None \
+                and arm.world.get(zone.key) is None and arm.world.get(ref.group_id or "") is not None:
+            # Azure CLI recording privatedns__test_GetLink_ZoneNotExists_ExpectError.yaml: a link read under a
+            # missing zone is 404 ResourceNotFound naming the link, not ParentResourceNotFound.
+            raise not_found(ref.type, "/".join(ref.names), ref.resource_group)
+        return _put_accepted(self, arm, req, ref, fault)
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         vnet_id = (body["properties"].get("virtualNetwork") or {}).get("id")

@@ -60,7 +60,9 @@ class PrivateDnsZoneGroup(Provider):
     type = f"{PE_TYPE}/privateDnsZoneGroups"
     api_versions = VERSIONS
     put_style = "async"
-    delete_style = "async+location"
+    # Azure CLI recording network/test_network_private_endpoint_private_dns_zone_group.yaml: DELETE answers 202 with
+    # both headers and no body, as every Network resource does.
+    delete_style = "async+location+accepted"
     creating_state = "Updating"
     location = "none"
     lock_parent = True  # the endpoint is busy while its zone group is written
@@ -93,7 +95,13 @@ class PrivateDnsZoneGroup(Provider):
                 "recordType": "A", "recordSetName": name, "fqdn": f"{name}.{zone['body']['name']}", "ttl": TTL,
                 "ipAddresses": [ip], "provisioningState": "Succeeded"})
         for config in _configs(body):
+            # Azure CLI recording network/test_network_private_endpoint_private_dns_zone_group.yaml: each config is
+            # a sub-resource with its id, type, the group's etag and a provisioning state.
+            config["id"] = f"{body['id']}/privateDnsZoneConfigs/{config['name']}"
+            config["type"] = f"{self.type}/privateDnsZoneConfigs"
+            config["etag"] = body["etag"]
             config.setdefault("properties", {})["recordSets"] = by_zone.get(_zone_id(config).lower(), [])
+            config["properties"]["provisioningState"] = "Succeeded"
 
     def completed(self, world: World, record: Json, op: Json) -> None:
         _remove_records(world, record)

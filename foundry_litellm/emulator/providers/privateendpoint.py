@@ -145,6 +145,7 @@ class PrivateEndpoint(Provider):
         props.setdefault("ipConfigurations", [])
         props.setdefault("applicationSecurityGroups", [])
         props.setdefault("ipVersionType", "IPv4")
+        props.setdefault("customNetworkInterfaceName", "")  # recording network/test_network_private_endpoint_...
         for kind in CONNECTION_KINDS:
             props.setdefault(kind, [])
             for connection in props[kind]:

@@ -109,6 +109,17 @@ def hosts_for(target: Json, group_id: str) -> list[Endpoint] | None:
     return None if hosts is None else hosts(target)
 
 
+# Storage's side names the field in the singular (storage.json PrivateLinkServiceConnectionState; Azure CLI recording
+# network/test_network_private_endpoint_private_dns_zone_group.yaml), Network's and the others' in the plural.
+_SINGULAR_ACTION = frozenset({"microsoft.storage/storageaccounts"})
+
+
+def _target_state(target: Json, state: Json | None) -> Json | None:
+    if state is None or target["type"].lower() not in _SINGULAR_ACTION:
+        return state
+    return {("actionRequired" if k == "actionsRequired" else k): v for k, v in state.items()}
+
+
 def connections_to(world: World, target: Json) -> list[Json]:
     """The target's side of the private endpoints that point at it (properties.privateEndpointConnections)."""
     result: list[Json] = []
@@ -124,7 +135,8 @@ def connections_to(world: World, target: Json) -> list[Json]:
                     "id": f"{target['id']}/privateEndpointConnections/{name}", "name": name,
                     "type": f"{target['type']}/privateEndpointConnections",
                     "properties": {"privateEndpoint": {"id": pe["id"]}, "groupIds": link.get("groupIds") or [],
-                                   "privateLinkServiceConnectionState": link.get("privateLinkServiceConnectionState"),
+                                   "privateLinkServiceConnectionState": _target_state(
+                                       target, link.get("privateLinkServiceConnectionState")),
                                    "provisioningState": "Succeeded"},
                 })
     return result

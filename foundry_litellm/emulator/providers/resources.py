@@ -6,6 +6,10 @@ from ..provider import Durations, Json, NameRule, Provider
 from ..world import World
 
 VERSIONS = frozenset({
+    # Older versions Azure still accepts: the Azure CLI recordings send 2019-05-10
+    # (network__test_network_subnet_delegation.yaml) and 2017-05-10 (network__test_network_nsg.yaml); the others are
+    # published beside them in azure-rest-api-specs (resources/resource-manager/Microsoft.Resources/stable/).
+    "2017-05-10", "2018-02-01", "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01",
     "2019-10-01", "2020-06-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01",
     "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01",
 })

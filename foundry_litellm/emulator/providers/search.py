@@ -11,11 +11,13 @@ sources at hand: the codes below are the emulator's choice.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 from ..armpath import ArmRef
 from ..errors import conflict
 from ..provider import Durations, Json, NameRule, Provider
 from ..world import World
+from .common import put_done_at_once
 from .data_common import same_name_elsewhere
 from .privatelink import connections_to
 
@@ -24,6 +26,14 @@ VERSIONS = frozenset({
     "2022-09-01", "2023-11-01", "2024-03-01-preview", "2024-06-01-preview", "2025-02-01-preview", "2025-05-01",
 })
 SERVICE_TYPE = "Microsoft.Search/searchServices"
+# SKUs whose create is done in the PUT itself: 'standard' per the Azure CLI recording
+# search__test_service_create_delete_show.yaml (201 with provisioningState succeeded, status running), 'free' per
+# search.json's provisioningState description (the free service uses capacity that is already set up). The other
+# SKUs provision first (the same description: poll until 'succeeded').
+INSTANT_SKUS = frozenset({"standard", "free"})
+
+if TYPE_CHECKING:
+    from ..arm import Arm, Fault, Request, Response
 
 
 class SearchService(Provider):
@@ -38,6 +48,17 @@ class SearchService(Provider):
     name_rule = NameRule(2, 60, r"[a-z0-9][a-z0-9]+(-[a-z0-9]+)*", "lower-case letters, digits and single dashes, "
                          "not starting or ending with a dash", code="InvalidName")
     top_level = ("tags", "sku", "identity")
+
+    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+        if req.method != "PUT" or ref.action is not None or ref.is_collection or arm.world.get(ref.key) is not None:
+            return None
+        from ..arm import json_body
+
+        body = json_body(req)
+        sku = str((body.get("sku") or {}).get("name") or "").lower() if isinstance(body.get("sku"), dict) else ""
+        if sku not in INSTANT_SKUS:
+            return None
+        return put_done_at_once(arm, req, ref, self, fault, body=body)
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         if same_name_elsewhere(world, SERVICE_TYPE, ref) is not None:

@@ -51,7 +51,8 @@ def test_contributor_on_the_agent_database(c: dict[str, Any], rg: str) -> None:
     assert sorted(a.name for a in sql.list_sql_role_assignments(rg, "cosmos1")) == sorted([name, root.name])
     built_in = sql.get_sql_role_definition(CONTRIBUTOR, rg, "cosmos1")
     assert built_in.properties.role_name == "Cosmos DB Built-in Data Contributor"
-    assert built_in.properties.type == "BuiltInRole"
+    # a number on the wire (Azure CLI recording cosmosdb/test_cosmosdb_sql_role.yaml: 1 for a CustomRole)
+    assert built_in.properties.type == 0
     sql.begin_delete_sql_role_assignment(name, rg, "cosmos1").result()
     with pytest.raises(ResourceNotFoundError, match="Unable to find a SQL Role Assignment"):
         sql.get_sql_role_assignment(name, rg, "cosmos1")

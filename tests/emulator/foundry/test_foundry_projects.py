@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tests.emulator.foundry_support import (
     project_body,
     raw,
 )
-from tests.emulator.helpers import log_for
+from tests.emulator.helpers import log_for, wait_until
 
 MODEL_DISCOVERY = '{"listModelsEndpoint":"/v1/models","deploymentProvider":"OpenAI"}'
 
@@ -45,13 +46,14 @@ def test_project_gets_an_internal_id_endpoints_and_becomes_the_default(c: dict[s
     # internalId is on the wire (the reference reads it, reference-inventory §1.9) but not in the 2025-09-01 model.
     assert re.fullmatch(r"[0-9a-f]{32}", props.additional_properties["internalId"])
     assert props.endpoints == {"AI Foundry API": "https://acct.services.ai.azure.com/api/projects/ai-project-1"}
+    assert project.name == "acct/ai-project-1"  # recording test_project_connections_from_file.yaml
     assert props.is_default is True and uami.id in project.identity.user_assigned_identities
     cs.projects.begin_create(rg, "acct", "ai-project-2", raw(project_body(i=2))).result()
     assert cs.projects.get(rg, "acct", "ai-project-2").properties.is_default is False
     account = cs.accounts.get(rg, "acct").properties
     assert account.default_project == "ai-project-1"
     assert account.associated_projects == ["ai-project-1", "ai-project-2"]
-    assert sorted(p.name for p in cs.projects.list(rg, "acct")) == ["ai-project-1", "ai-project-2"]
+    assert sorted(p.name for p in cs.projects.list(rg, "acct")) == ["acct/ai-project-1", "acct/ai-project-2"]
     updated = cs.projects.begin_update(rg, "acct", "ai-project-2",
                                        raw({"properties": {"description": "changed"}})).result()
     assert updated.properties.description == "changed"
@@ -118,21 +120,35 @@ def test_connections_are_synchronous_and_never_return_credentials(c: dict[str, A
         cs.project_connections.get(rg, "acct", "p1", "applicationInsights-for-ai-project-1")
 
 
-def test_writes_under_one_account_conflict_while_one_runs(slow: dict[str, Any]) -> None:
-    c, rg, cs = slow, "rg1", slow["cs"]
-    create_account(c, rg, "acct")
-    running = cs.projects.begin_create(rg, "acct", "p1", raw(project_body()))
-    with pytest.raises(HttpResponseError) as err:  # Azure/bicep#11211, Azure/azure-dev#9398
-        cs.projects.begin_create(rg, "acct", "p2", raw(project_body(i=2))).result()
-    assert err.value.status_code == 409 and error_code(err.value) == "RequestConflict"
-    assert "Another operation is being performed on the parent resource" in str(err.value)
-    with pytest.raises(HttpResponseError) as err:
-        cs.account_connections.create(rg, "acct", "conn1", raw(connection_body("AzureOpenAI", "https://x")))
-    assert error_code(err.value) == "RequestConflict"
-    with pytest.raises(HttpResponseError) as err:  # Azure/bicep-types-az#2419
-        cs.accounts.begin_update(rg, "acct", raw({"tags": {"a": "b"}})).result()
-    assert err.value.status_code == 409 and "provisioning state is not terminal" in str(err.value)
-    running.result()
+def test_writes_under_one_account_conflict_while_one_runs(make_emulator: Any, credential: Any) -> None:
+    """A project's PUT is answered only when done (recording test_project_connections_from_file.yaml: 201
+    Succeeded after some 8 s); meanwhile other writes under the account conflict. At time scale 1 the answer is
+    held long enough to race them; the operations are then released."""
+    emu = make_emulator(time_scale=1.0)
+    c = foundry_clients({"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.05},
+                        credential)
+    rg, cs = "rg1", c["cs"]
+    c["rm"].resource_groups.create_or_update(rg, {"location": LOCATION})
+    account = cs.accounts.begin_create(rg, "acct", raw(account_body(identity(c, rg).id, "acct")))
+    emu.admin.release_operations()
+    account.result()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(lambda: cs.projects.begin_create(rg, "acct", "p1", raw(project_body())).result())
+        wait_until(lambda: any(op["resource"].lower().endswith("/projects/p1") and op["status"] == "InProgress"
+                               for op in emu.admin.operations()), timeout=30)
+        with pytest.raises(HttpResponseError) as err:  # Azure/bicep#11211, Azure/azure-dev#9398
+            cs.projects.begin_create(rg, "acct", "p2", raw(project_body(i=2))).result()
+        assert err.value.status_code == 409 and error_code(err.value) == "RequestConflict"
+        assert "Another operation is being performed on the parent resource" in str(err.value)
+        with pytest.raises(HttpResponseError) as err:
+            cs.account_connections.create(rg, "acct", "conn1", raw(connection_body("AzureOpenAI", "https://x")))
+        assert error_code(err.value) == "RequestConflict"
+        with pytest.raises(HttpResponseError) as err:  # Azure/bicep-types-az#2419
+            cs.accounts.begin_update(rg, "acct", raw({"tags": {"a": "b"}})).result()
+        assert err.value.status_code == 409 and "provisioning state is not terminal" in str(err.value)
+        assert not running.done()  # the first project's answer is still held
+        emu.admin.release_operations()
+        assert running.result(timeout=60).properties.provisioning_state == "Succeeded"
     cs.projects.begin_create(rg, "acct", "p2", raw(project_body(i=2))).result()
     cs.account_connections.create(rg, "acct", "conn1", raw(connection_body("AzureOpenAI", "https://x")))
 

@@ -129,12 +129,6 @@ def is_forbidden(exc: BaseException) -> bool:
     return status_code(exc) == 403
 
 
-def is_http_error(exc: BaseException) -> bool:
-    from azure.core.exceptions import HttpResponseError
-
-    return isinstance(exc, HttpResponseError)
-
-
 def as_tool_error(exc: BaseException) -> ToolError:
     """An Azure SDK exception as one clear message: its ARM code, its message, a hint."""
     from .hints import hint_for

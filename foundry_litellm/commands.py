@@ -11,26 +11,26 @@ from typing import Any
 from rich.console import Console
 
 from . import config as config_module
-from .engine import Options, Session, failures, first_failure
+from .engine import Options, Pipeline, Session, failures, first_failure
 from .errors import ToolError
 from .output import print_json, results_json, results_table, stderr_console
-from .runner import StepResult
+from .runner import Outcome, StepResult
 from .state import StateStore
 from .step import Action
 
 Confirm = Callable[[str, bool], None]
 
 
-def _steps_factory() -> Any:
-    from steps import pipeline
+def _pipeline() -> Pipeline:
+    import steps
 
-    return pipeline
+    return steps
 
 
 def _summary(results: list[StepResult]) -> str:
     counts: dict[str, int] = {}
     for r in results:
-        key = r.action.value if r.outcome == "planned" and r.action else r.outcome
+        key = r.action.value if r.outcome is Outcome.PLANNED and r.action else r.outcome
         counts[key] = counts.get(key, 0) + 1
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
 
@@ -73,7 +73,7 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
     """Returns True when changes were pending (what --detailed-exitcode reports)."""
     if not plan and not opts.yes and not sys.stdin.isatty():
         confirm("", False)  # refuses before anything is sent: there is no one to ask
-    with Session(opts, require_openai=True, steps_factory=_steps_factory()) as session:
+    with Session(opts, require_openai=True, pipeline=_pipeline()) as session:
         runner = session.runner()
         if plan or not opts.yes:
             for gap in access_gaps(session) or []:
@@ -103,7 +103,7 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
 
 
 def status(opts: Options) -> None:
-    with Session(opts, require_openai=False, steps_factory=_steps_factory()) as session:
+    with Session(opts, require_openai=False, pipeline=_pipeline()) as session:
         results = session.runner().status()
         session.close_reporter()
         from steps import gateway_health
@@ -117,7 +117,7 @@ def status(opts: Options) -> None:
 def destroy(opts: Options, *, confirm: Confirm) -> None:
     if not opts.yes and not sys.stdin.isatty():
         confirm("", False)  # refuses before anything is sent: there is no one to ask
-    with Session(opts, require_openai=False, steps_factory=_steps_factory()) as session:
+    with Session(opts, require_openai=False, pipeline=_pipeline()) as session:
         config = session.config
         confirm(f"Destroy environment '{config.environment}' (resource group {config.resource_group}, "
                 f"subscription {config.subscription_id})? Data in it is lost.", opts.yes)
@@ -190,7 +190,7 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
 
 def check_access(opts: Options) -> list[str] | None:
     """``validate`` against a target: the rights deploy and destroy need in the group, before any write."""
-    with Session(opts, require_openai=True, steps_factory=_steps_factory()) as session:
+    with Session(opts, require_openai=True, pipeline=_pipeline()) as session:
         gaps = access_gaps(session, ("write", "delete"))
         _print_warnings(session)
         return gaps

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import naming, regions
 from .errors import ConfigError
+from .names import DNS_ZONES, Names
 
 DEFAULT_CONFIG = Path("foundry-litellm.toml")
 # The reference picks 10.0.0.0/20 in these regions and 192.168.0.0/20 elsewhere (vnet.bicep:84-110).
@@ -38,6 +39,8 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _DNS_ZONE_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/"
                           r"privateDnsZones/([^/]+)", re.IGNORECASE)
 
+
+MAX_PROJECTS = 10  # Foundry projects one environment may have
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,7 +93,7 @@ class MonitoringSection(_Section):
 
 
 class FoundrySection(_Section):
-    projects: Annotated[int, Field(ge=1, le=10)] = 3
+    projects: Annotated[int, Field(ge=1, le=MAX_PROJECTS)] = 3
     public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
     # How long destroy waits for Azure to release the agent subnet after the account is purged: usually
     # 15-60 minutes, occasionally much longer (foundry-samples TESTING-GUIDE, #153).
@@ -103,11 +106,8 @@ class KeyVaultSection(_Section):
     purge_protection: bool = False
 
 
-# PostgreSQL major versions Azure offers for flexible servers (the 2025-08-01 spec's ServerVersion enum).
-POSTGRES_VERSIONS = ("13", "14", "15", "16", "17", "18")
-
-
 class PostgresSection(_Section):
+    # the major versions Azure offers for flexible servers (the 2025-08-01 spec's ServerVersion enum)
     version: Literal["13", "14", "15", "16", "17", "18"] = "16"
     sku: str = "Standard_B1ms"
     tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
@@ -249,7 +249,6 @@ class Config:
     log_retention_days: int
     existing_dns_zones: dict[str, str]  # zone key -> resource id of a zone this tool does not own
     link_existing_dns_zones: bool
-    projects: int
     openai_api_base: str | None
     openai_resource_id: str | None
     openai_key_present: bool
@@ -258,6 +257,11 @@ class Config:
     search: SearchSection
     foundry: FoundrySection
     gateway: GatewaySection
+
+    @property
+    def projects(self) -> int:
+        """The number of Foundry projects (``foundry.projects``)."""
+        return self.foundry.projects
 
     @property
     def token(self) -> str:
@@ -296,8 +300,6 @@ def _network(location: str, section: NetworkSection) -> tuple[ipaddress.IPv4Netw
 
 def _existing_zones(location: str, section: NetworkSection) -> dict[str, str]:
     """Zone ids checked before any request: a known zone key, an ARM id, and the zone name that key needs."""
-    from .names import DNS_ZONES
-
     for key, zone_id in section.existing_dns_zones.items():
         field = f"network.existing_dns_zones.{key}"
         if key not in DNS_ZONES:
@@ -373,7 +375,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         address_space=space, subnets=subnets, log_retention_days=parsed.monitoring.log_retention_days,
         existing_dns_zones=_existing_zones(parsed.azure.location, parsed.network),
         link_existing_dns_zones=parsed.network.link_existing_dns_zones,
-        projects=parsed.foundry.projects, openai_api_base=base, openai_resource_id=resource_id,
+        openai_api_base=base, openai_resource_id=resource_id,
         openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
         search=parsed.search, foundry=parsed.foundry, gateway=parsed.gateway,
     )
@@ -382,12 +384,8 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
 
 
 def _check_names(config: Config) -> None:
-    from .names import Names
-
-    for kind, name in Names.of(config).all():
+    for kind, name in Names.of(config).all(config.projects):
         problem = naming.check_name(kind, name)
         if problem:
             raise ConfigError("azure.resource_group", f"the derived {problem}")
 
-
-Target = Literal["azure", "endpoint", "emulator"]

@@ -10,15 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import azure_ops
+from .ownership import ENV_TAG, OWNER_TAG, OWNER_VALUE
 from .secrets import SecretValues
 from .state import State, now_iso
-from .step import ENV_TAG, OWNER_TAG, OWNER_VALUE
 
 if TYPE_CHECKING:
     from .clients import Clients
     from .config import Config
     from .names import Names
-    from .step import Step
 
 Json = dict[str, Any]
 STEP_TIMEOUT_FLOOR = 30.0  # real seconds
@@ -28,8 +27,19 @@ class Unknown(Exception):
     """A value known only after an earlier step is applied (what ``--plan`` shows as such)."""
 
 
+class Managed(Protocol):
+    """What ``run``, ``reattach`` and ``settle`` need of a step (every ``step.Step`` is one)."""
+
+    name: str
+    title: str
+
+    def resource_id(self, ctx: RunContext) -> str: ...
+
+    def read(self, ctx: RunContext) -> Json | None: ...
+
+
 class Progress(Protocol):
-    def progress(self, step: Step, message: str) -> None: ...
+    def progress(self, step: Managed, message: str) -> None: ...
 
 
 class RunContext:
@@ -119,7 +129,7 @@ class RunContext:
         self.sleep(seconds * self.time_scale)
 
     # --- long-running operations ----------------------------------------------------------------------------
-    def run(self, step: Step, kind: str, start: Callable[..., Any], *, timeout: float,
+    def run(self, step: Managed, kind: str, start: Callable[..., Any], *, timeout: float,
             missing_ok: bool = False) -> Json | None:
         """Start an operation and wait for it.
 
@@ -160,7 +170,7 @@ class RunContext:
             if kind == "delete" and current is None:
                 return None
 
-    def reattach(self, step: Step, pending: Json, *, timeout: float) -> Json | None:
+    def reattach(self, step: Managed, pending: Json, *, timeout: float) -> Json | None:
         """Wait for the operation a killed run left in flight, through its continuation token: only polls are
         sent, never the write again, whatever the step (the token holds the operation's URLs)."""
         self.progress.progress(step, f"re-attaching to the {pending.get('operation', 'operation')} left in flight")
@@ -172,7 +182,7 @@ class RunContext:
         return self._wait(step, str(pending.get("operation")), poller,
                           time.monotonic() + self.real_seconds(timeout), missing_ok=True)
 
-    def _wait(self, step: Step, kind: str, poller: Any, deadline: float, *, missing_ok: bool) -> Json | None:
+    def _wait(self, step: Managed, kind: str, poller: Any, deadline: float, *, missing_ok: bool) -> Json | None:
         try:
             outcome = azure_ops.wait_for(poller, timeout=max(1.0, deadline - time.monotonic()),
                                          what=f"{step.title} ({kind})")
@@ -186,7 +196,7 @@ class RunContext:
         self.state.update_step(step.name, pending=None)
         return outcome if isinstance(outcome, dict) else None
 
-    def settle(self, step: Step, read: Callable[[], Json | None], *, timeout: float) -> Json | None:
+    def settle(self, step: Managed, read: Callable[[], Json | None], *, timeout: float) -> Json | None:
         """Read until the resource is in a terminal provisioning state (or gone), bounded by ``timeout``.
 
         A run killed after sending a PUT but before saving the token finds the resource still Creating: it

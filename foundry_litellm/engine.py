@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from . import config as config_module
 from . import logs
@@ -25,6 +25,7 @@ from .output import LiveReporter, PlainReporter
 from .runner import Runner, StepResult
 from .secrets import SecretValues
 from .state import DEFAULT_DIR, State, StateStore
+from .step import Step
 
 TargetKind = Literal["azure", "endpoint", "emulator"]
 
@@ -63,16 +64,26 @@ class Options:
             raise ConfigError("--parallel", "must be between 1 and 64")
 
 
+class Pipeline(Protocol):
+    """The steps a configuration wants, and those the state records that it no longer wants (the ``steps``
+    package is one; the engine never imports it)."""
+
+    def pipeline(self, config: Config) -> list[Step]: ...
+
+    def retired(self, config: Config, recorded: set[str]) -> list[Step]: ...
+
+
 class Session:
     """One command's run: holds the lock, the embedded emulator if any, the clients and the reporter."""
 
-    def __init__(self, options: Options, *, require_openai: bool, steps_factory: Any) -> None:
+    def __init__(self, options: Options, *, require_openai: bool, pipeline: Pipeline) -> None:
         options.check()
         self.options = options
         self.config: Config = config_module.load(options.config_path, require_openai=require_openai,
                                                  subscription_id=options.subscription)
         self.store = StateStore(options.state_dir, self.config.environment)
-        self.steps = steps_factory(self.config)
+        self.pipeline = pipeline
+        self.steps = pipeline.pipeline(self.config)
         self._emulator: Any = None
         self._reporter: LiveReporter | PlainReporter | None = None
         self.clients: Clients | None = None
@@ -147,11 +158,9 @@ class Session:
         return Target.cloud(opts.cloud)
 
     def runner(self) -> Runner:
-        from steps import retired
-
         recorded = set(self.state.data["steps"])
         return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel,
-                      retired=retired(self.config, recorded))
+                      retired=self.pipeline.retired(self.config, recorded))
 
 
 def failures(results: list[StepResult]) -> list[StepResult]:

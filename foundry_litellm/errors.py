@@ -25,11 +25,7 @@ class ConfigError(ToolError):
 
 
 class StateLocked(ToolError):
-    exit_code = 3
-
-
-class StepFailed(ToolError):
-    exit_code = 1
+    exit_code = 3  # another run holds the state
 
 
 class Kept(ToolError):
@@ -42,8 +38,6 @@ class Refused(ToolError):
     exit_code = 2
 
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_LOCKED = 3
 EXIT_CHANGES = 4

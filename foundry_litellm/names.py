@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .config import Config
+
+class Named(Protocol):
+    """What names derive from (a ``Config``): its resource token and region."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def location(self) -> str: ...
 
 # One private DNS zone per private-link service the deployment reaches (reference-inventory §1.4); the
 # Container Apps zone is regional. Each is created once, linked to the VNet once.
@@ -33,11 +40,10 @@ SUBNETS = {
 class Names:
     token: str
     location: str
-    projects: int
 
     @classmethod
-    def of(cls, config: Config) -> Names:
-        return cls(token=config.token, location=config.location, projects=config.projects)
+    def of(cls, config: Named) -> Names:
+        return cls(token=config.token, location=config.location)
 
     @property
     def vnet(self) -> str:
@@ -126,7 +132,7 @@ class Names:
     def dns_link(self, key: str) -> str:
         return f"link-{key.replace('_', '-')}-{self.token}"
 
-    def all(self) -> list[tuple[str, str]]:
+    def all(self, projects: int) -> list[tuple[str, str]]:
         """(naming-rule kind, name) for every name, so bad names are refused before any request."""
         names = [
             ("virtual_network", self.vnet),
@@ -137,12 +143,12 @@ class Names:
             ("managed_identity", self.identity_gateway),
             ("managed_identity", self.identity_foundry),
         ]
-        names += [("managed_identity", self.identity_project(i)) for i in range(1, self.projects + 1)]
+        names += [("managed_identity", self.identity_project(i)) for i in range(1, projects + 1)]
         names += [("subnet", name) for name in SUBNETS.values()]
         names += [("key_vault", self.key_vault), ("storage_account", self.storage),
                   ("cosmos_account", self.cosmos), ("search_service", self.search),
                   ("postgres_server", self.postgres), ("cognitive_account", self.foundry_account)]
-        names += [("foundry_project", self.project(i)) for i in range(1, self.projects + 1)]
+        names += [("foundry_project", self.project(i)) for i in range(1, projects + 1)]
         names += [("container_app_environment", self.container_apps_environment),
                   ("container_app", self.litellm_app), ("public_ip", self.public_ip),
                   ("dns_label", self.dns_label), ("application_gateway", self.app_gateway)]

@@ -14,15 +14,20 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from .runner import Outcome
+
 if TYPE_CHECKING:
+    from .context import Managed
     from .runner import StepResult
     from .step import Step
 
-_STYLE = {
-    "created": "green", "updated": "yellow", "replaced": "magenta", "deleted": "red", "failed": "bold red",
-    "in sync": "green", "drifted": "yellow", "missing": "red", "skipped": "dim", "unchanged": "dim",
-    "absent": "dim", "kept": "cyan", "not deployed": "dim",
+_STYLE: dict[str, str] = {
+    Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.REPLACED: "magenta", Outcome.DELETED: "red",
+    Outcome.FAILED: "bold red", Outcome.IN_SYNC: "green", Outcome.DRIFTED: "yellow", Outcome.MISSING: "red",
+    Outcome.SKIPPED: "dim", Outcome.UNCHANGED: "dim", Outcome.ABSENT: "dim", Outcome.KEPT: "cyan",
+    Outcome.NOT_DEPLOYED: "dim",
 }
+_QUIET = (Outcome.UNCHANGED, Outcome.IN_SYNC, Outcome.ABSENT, Outcome.NOT_DEPLOYED)  # said without detail
 
 
 def stderr_console() -> Console:
@@ -48,12 +53,12 @@ class PlainReporter:
     def started(self, step: Step, what: str) -> None:
         self._line(f"{step.name}: {what} ...")
 
-    def progress(self, step: Step, message: str) -> None:
+    def progress(self, step: Managed, message: str) -> None:
         self._line(f"{step.name}: {message}")
 
     def finished(self, result: StepResult) -> None:
         detail = f" ({result.error.message})" if result.error else (f" ({result.note})" if result.note else "")
-        if result.outcome in ("unchanged", "in sync", "absent", "not deployed") and not detail:
+        if result.outcome in _QUIET and not detail:
             detail = ""
         self._line(f"{result.step}: {result.outcome} in {result.elapsed:.1f}s{detail}")
 
@@ -96,7 +101,7 @@ class LiveReporter:
         with self._lock:
             self._state[step.name] = (what, time.monotonic(), None, "")
 
-    def progress(self, step: Step, message: str) -> None:
+    def progress(self, step: Managed, message: str) -> None:
         with self._lock:
             state, start, end, _ = self._state[step.name]
             self._state[step.name] = (state, start or time.monotonic(), end, message)
@@ -134,11 +139,11 @@ def results_table(results: list[StepResult], *, title: str, show_all: bool = Tru
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for r in results:
-        if not show_all and r.outcome in ("unchanged", "in sync", "absent"):
+        if not show_all and r.outcome in (Outcome.UNCHANGED, Outcome.IN_SYNC, Outcome.ABSENT):
             continue
         detail = r.error.message if r.error else r.note
         if r.changes:
             detail = "; ".join(c.describe() for c in r.changes[:4]) + (" ..." if len(r.changes) > 4 else "")
-        outcome = r.action.value if r.outcome == "planned" and r.action else r.outcome
+        outcome = r.action.value if r.outcome is Outcome.PLANNED and r.action else r.outcome
         table.add_row(r.title, f"[{_STYLE.get(outcome, 'white')}]{outcome}[/]", detail or "")
     return table

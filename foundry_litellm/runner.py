@@ -7,6 +7,7 @@ recorded in the state file as it finishes, so a re-run resumes where the last on
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import azure_ops, retry
-from .context import RunContext, Unknown
+from .context import Managed, RunContext, Unknown
 from .diff import Change
 from .errors import Kept, ToolError
 from .state import now_iso
@@ -23,12 +24,33 @@ from .step import Action, Plan, Step
 Json = dict[str, Any]
 
 
+class Outcome(enum.StrEnum):
+    """What became of a step in one run (the text is what tables and JSON show)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    PLANNED = "planned"
+    IN_SYNC = "in sync"
+    DRIFTED = "drifted"
+    MISSING = "missing"
+    NOT_DEPLOYED = "not deployed"
+    DELETED = "deleted"
+    ABSENT = "absent"
+    KEPT = "kept"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+_DONE = {Action.CREATE: Outcome.CREATED, Action.UPDATE: Outcome.UPDATED, Action.REPLACE: Outcome.REPLACED}
+
+
 @dataclass
 class StepResult:
     step: str
     title: str
-    outcome: str  # created, updated, replaced, unchanged, planned, in sync, drifted, missing, not deployed,
-    #               deleted, absent, kept, skipped, failed
+    outcome: Outcome
     action: Action | None = None
     changes: tuple[Change, ...] = ()
     resource_id: str = ""
@@ -40,12 +62,12 @@ class StepResult:
 
     @property
     def failed(self) -> bool:
-        return self.outcome == "failed"
+        return self.outcome is Outcome.FAILED
 
 
 class Reporter(Protocol):
     def started(self, step: Step, what: str) -> None: ...
-    def progress(self, step: Step, message: str) -> None: ...
+    def progress(self, step: Managed, message: str) -> None: ...
     def finished(self, result: StepResult) -> None: ...
 
 
@@ -118,7 +140,7 @@ class Runner:
                 self._early[name] = future.result()
 
     def _read(self, step: Step, *, fresh: bool = False) -> Json | None:
-        untouched = all(self._results.get(d) is not None and self._results[d].outcome == "unchanged"
+        untouched = all(self._results.get(d) is not None and self._results[d].outcome is Outcome.UNCHANGED
                         for d in self._upstream[step.name])
         if step.name in self._early and (untouched or not fresh):
             return self._early.pop(step.name)
@@ -146,8 +168,7 @@ class Runner:
                 break
             except Exception as exc:
                 self._before_reading_back(step, exc, deadline, "writing")
-        outcome = "unchanged" if first.action is Action.NOOP else \
-            {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced"}[first.action]
+        outcome = Outcome.UNCHANGED if first.action is Action.NOOP else _DONE[first.action]
         assert actual is not None
         outputs = step.outputs(ctx, actual)
         ctx.set_outputs(step.name, outputs)
@@ -213,17 +234,17 @@ class Runner:
             note = f"depends on {exc} (known after apply)"
             if actual is not None:
                 self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
-            return StepResult(step.name, step.title, "planned", action, (), resource_id, note=note)
+            return StepResult(step.name, step.title, Outcome.PLANNED, action, (), resource_id, note=note)
         plan = plan_of(self.ctx, step, desired, actual, resource_id)
         if actual is not None:
             self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
-        return StepResult(step.name, step.title, "planned", plan.action, plan.changes, resource_id)
+        return StepResult(step.name, step.title, Outcome.PLANNED, plan.action, plan.changes, resource_id)
 
     def _plan_removal(self, step: Step) -> StepResult:
         actual = step.read(self.ctx)
         if actual is None or not step.owned(self.ctx, actual):
-            return StepResult(step.name, step.title, "absent", resource_id=step.resource_id(self.ctx))
-        return StepResult(step.name, step.title, "planned", Action.DELETE, resource_id=step.resource_id(self.ctx),
+            return StepResult(step.name, step.title, Outcome.ABSENT, resource_id=step.resource_id(self.ctx))
+        return StepResult(step.name, step.title, Outcome.PLANNED, Action.DELETE, resource_id=step.resource_id(self.ctx),
                           note="beyond the configured count: deploy removes it")
 
     def _status_one(self, step: Step) -> StepResult:
@@ -231,17 +252,17 @@ class Runner:
         resource_id = step.resource_id(self.ctx)
         recorded = self.ctx.state.step(step.name).get("status") == "succeeded"
         if actual is None:
-            return StepResult(step.name, step.title, "missing" if recorded else "not deployed",
+            return StepResult(step.name, step.title, Outcome.MISSING if recorded else Outcome.NOT_DEPLOYED,
                               resource_id=resource_id)
         outputs = step.outputs(self.ctx, actual)
         self.ctx.set_outputs(step.name, outputs)
         try:
             desired = step.desired(self.ctx)
         except Unknown as exc:
-            return StepResult(step.name, step.title, "drifted", resource_id=resource_id,
+            return StepResult(step.name, step.title, Outcome.DRIFTED, resource_id=resource_id,
                               note=f"cannot compare: {exc} is unknown", outputs=outputs)
         plan = plan_of(self.ctx, step, desired, actual, resource_id)
-        outcome = "in sync" if plan.action is Action.NOOP else "drifted"
+        outcome = Outcome.IN_SYNC if plan.action is Action.NOOP else Outcome.DRIFTED
         return StepResult(step.name, step.title, outcome, plan.action, plan.changes, resource_id, outputs=outputs)
 
     def _destroy_one(self, step: Step) -> StepResult:
@@ -255,10 +276,10 @@ class Runner:
             if actual is None:
                 step.finish_delete(ctx)  # a purge that a killed or failed run did not finish
                 ctx.state.drop_step(step.name)
-                return StepResult(step.name, step.title, "deleted" if started else "absent",
+                return StepResult(step.name, step.title, Outcome.DELETED if started else Outcome.ABSENT,
                                   Action.DELETE if started else None, resource_id=resource_id)
             if not step.owned(ctx, actual):
-                return StepResult(step.name, step.title, "kept", resource_id=resource_id,
+                return StepResult(step.name, step.title, Outcome.KEPT, resource_id=resource_id,
                                   note="not created by foundry-litellm (no ownership tag)")
             if not started:
                 self.reporter.started(step, "delete")
@@ -266,12 +287,12 @@ class Runner:
             try:
                 step.delete(ctx, actual)
             except Kept as reason:
-                return StepResult(step.name, step.title, "kept", resource_id=resource_id, note=reason.message)
+                return StepResult(step.name, step.title, Outcome.KEPT, resource_id=resource_id, note=reason.message)
             except Exception as exc:
                 self._before_reading_back(step, exc, deadline, "deleting")
                 continue
             ctx.state.drop_step(step.name)
-            return StepResult(step.name, step.title, "deleted", Action.DELETE, resource_id=resource_id)
+            return StepResult(step.name, step.title, Outcome.DELETED, Action.DELETE, resource_id=resource_id)
 
     # --- scheduling -------------------------------------------------------------------------------------------
     def _execute(self, steps: list[Step], work: Callable[[Step], StepResult], *,
@@ -336,7 +357,7 @@ class Runner:
         except Exception as exc:  # one step's failure is recorded, the others go on
             error = azure_ops.as_tool_error(exc)
             self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
-            result = StepResult(step.name, step.title, "failed", error=error, exception=exc)
+            result = StepResult(step.name, step.title, Outcome.FAILED, error=error, exception=exc)
         finally:
             retry.reset_deadline(token)
         result.elapsed = time.monotonic() - started
@@ -348,14 +369,15 @@ def _settled_without_running(step: Step, deps: list[StepResult], reverse: bool,
     """The result of a step that must not run: what a kept resource holds stays too (a VNet whose subnet is kept);
     a step after a failed one is skipped; so is one that would write under a lock whose holder's operation outlived
     its timeout (Azure still holds it: the write would only be refused)."""
-    kept = [d.step for d in deps if d.outcome == "kept"] if reverse else []
+    kept = [d.step for d in deps if d.outcome is Outcome.KEPT] if reverse else []
     if kept:
-        return StepResult(step.name, step.title, "kept", note=f"{kept[0]} is kept")
-    blocked = [d.step for d in deps if d.outcome in ("failed", "skipped")]
+        return StepResult(step.name, step.title, Outcome.KEPT, note=f"{kept[0]} is kept")
+    blocked = [d.step for d in deps if d.outcome in (Outcome.FAILED, Outcome.SKIPPED)]
     if blocked:
-        return StepResult(step.name, step.title, "skipped", note=f"{blocked[0]} did not succeed")
+        return StepResult(step.name, step.title, Outcome.SKIPPED, note=f"{blocked[0]} did not succeed")
     if busy:
-        return StepResult(step.name, step.title, "skipped", note=f"{busy[0]}'s operation is still running in Azure")
+        return StepResult(step.name, step.title, Outcome.SKIPPED,
+                          note=f"{busy[0]}'s operation is still running in Azure")
     return None
 
 

@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import azure_ops
 from .diff import Change, diff, merge
+from .ownership import ENV_TAG, OWNER_TAG, OWNER_VALUE
 
 if TYPE_CHECKING:
     from .context import RunContext
 
 Json = dict[str, Any]
-OWNER_TAG = "managed-by"
-OWNER_VALUE = "foundry-litellm"
-ENV_TAG = "foundry-litellm-environment"
 
 
 class Action(enum.Enum):
@@ -108,13 +106,46 @@ class ArmStep(Step):
     """
 
     sdk: ClassVar[Sdk]
+    # The resource's identity, declared once: its ARM type and ``names`` (one per type segment, the parents' first).
+    # ``resource_id``, the SDK's path arguments (``args``), the lock key and ownership through a parent derive from
+    # it; only a step whose SDK signature differs overrides ``args``.
+    arm_type: ClassVar[str] = ""
     tagged: ClassVar[bool] = True  # child resources without tags inherit ownership from their parent
     immutable: ClassVar[tuple[str, ...]] = ()  # paths whose change needs a replace
     preserve: ClassVar[tuple[str, ...]] = ()  # paths kept from the live resource on update
     ignore: ClassVar[tuple[str, ...]] = ()  # paths never compared (write-only values)
 
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
         raise NotImplementedError
+
+    def resource_id(self, ctx: RunContext) -> str:
+        return ctx.resource_id(self.arm_type, *self.names(ctx))
+
+    def args(self, ctx: RunContext) -> tuple[Any, ...]:
+        return (ctx.resource_group, *self.names(ctx))
+
+    def parent(self) -> ArmStep | None:
+        """The step of the resource this one is owned through (a subnet's VNet), if any."""
+        return None
+
+    def lock_holder(self) -> ArmStep | None:
+        """The step whose resource Azure locks while this one is written (the VNet of a subnet or an endpoint, the
+        Foundry account of its children): steps with the same holder never write at the same time."""
+        return None
+
+    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+        holder = self.lock_holder()
+        return frozenset() if holder is None else frozenset({holder.resource_id(ctx).lower()})
+
+    def owned(self, ctx: RunContext, actual: Json) -> bool:
+        """Ours when tagged so (a tagged resource) and when its parent is ours (a child resource)."""
+        if self.tagged and not super().owned(ctx, actual):
+            return False
+        parent = self.parent()
+        if parent is None:
+            return True
+        live = parent.read(ctx)
+        return live is not None and parent.owned(ctx, live)
 
     def body(self, ctx: RunContext) -> Json:
         raise NotImplementedError

@@ -8,6 +8,7 @@ from typing import Any
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.names import DNS_ZONES
+from foundry_litellm.runner import Outcome
 from foundry_litellm.step import Step
 
 from .application_insights import ApplicationInsights
@@ -22,6 +23,7 @@ from .network_security_group import NetworkSecurityGroup
 from .postgres_credentials import PostgresCredentials
 from .postgres_parameter import TLS_PARAMETERS, PostgresParameter
 from .postgres_server import PostgresDatabase, PostgresServer
+from .postgres_threat_protection import PostgresThreatProtection
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
 from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
 from .resource_group import ResourceGroup
@@ -82,6 +84,7 @@ def _data(config: Config) -> list[Step]:
         PostgresServer(),
         PostgresDatabase(),
         *(PostgresParameter(p) for p in TLS_PARAMETERS),
+        *([PostgresThreatProtection()] if config.postgres.threat_protection else []),
         *(PrivateEndpoint(t) for t in DATA_ENDPOINTS),
         *(PrivateDnsZoneGroup(t) for t in DATA_ENDPOINTS),
     ]
@@ -118,11 +121,13 @@ def with_registrations(steps: list[Step]) -> list[Step]:
 def retired(config: Config, recorded: set[str]) -> list[Step]:
     """Steps the state file records but the configuration no longer wants: projects beyond the count, and
     optional resources since switched off (an account private endpoint, the upstream endpoint, the generated
-    certificate). They are rebuilt from a configuration with every option on, and removed by deploy."""
+    certificate, the PostgreSQL threat protection). They are rebuilt from a configuration with every option on, and
+    removed by deploy."""
     everything = dataclasses.replace(
         config,
         foundry=config.foundry.model_copy(update={"public_network_access": "Disabled"}),
         gateway=config.gateway.model_copy(update={"http_only": False}),
+        postgres=config.postgres.model_copy(update={"threat_protection": True}),
         openai_resource_id=config.openai_resource_id or UNKNOWN_UPSTREAM,
     )
     current = {s.name for s in pipeline(config)}
@@ -147,7 +152,7 @@ def deployment_outputs(ctx: RunContext) -> dict[str, object]:
 
 def gateway_health(ctx: RunContext, results: list[Any]) -> object:
     """What Application Gateway's probe says of the LiteLLM backends (for `status`); None when not deployed."""
-    deployed = any(r.step == "application_gateway" and r.outcome in ("in sync", "drifted") for r in results)
+    deployed = any(r.step == "application_gateway" and r.outcome in (Outcome.IN_SYNC, Outcome.DRIFTED) for r in results)
     if not deployed:
         return None
     from .application_gateway import ApplicationGateway

@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
@@ -19,7 +18,7 @@ from foundry_litellm.errors import ConfigError
 from foundry_litellm.secrets import FINGERPRINT_TAG
 from foundry_litellm.step import ArmStep, Json
 
-from .key_vault_secret import VAULT_SECRETS, write_secret
+from .secret_writes import VAULT_SECRETS, write_secret
 
 SECRET = "app-gateway-certificate"  # noqa: S105 - a secret's name
 PASSWORD_ENV = "FOUNDRY_LITELLM_CERTIFICATE_PASSWORD"  # noqa: S105 - a variable's name
@@ -69,12 +68,10 @@ class AppGatewayCertificate(ArmStep):
     title = "Gateway TLS certificate"
     depends_on = ("key_vault", "public_ip")
     sdk = VAULT_SECRETS
+    arm_type = "Microsoft.KeyVault/vaults/secrets"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, SECRET)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.key_vault, SECRET)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.key_vault, SECRET)
 
     def body(self, ctx: RunContext) -> Json:
         tags = {"hostname": ctx.output("public_ip", "fqdn")}

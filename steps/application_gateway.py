@@ -7,11 +7,11 @@ WAF_v2 with the OWASP managed rules. An IP allow-list is enforced by the subnet'
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .subnet import Subnet
 
 PROBE_PATH = "/health/liveliness"  # answered without auth, checks nothing upstream (litellm-notes §3)
 
@@ -22,6 +22,7 @@ class ApplicationGateway(ArmStep):
     name = "application_gateway"
     title = "Application Gateway"
     sdk = Sdk("network", "application_gateways")
+    arm_type = "Microsoft.Network/applicationGateways"
     create_timeout = 90 * 60  # azurerm application_gateway create default
     delete_timeout = 90 * 60
 
@@ -31,11 +32,8 @@ class ApplicationGateway(ArmStep):
                            "managed_identity:gateway", "role_assignment:gateway-key-vault-secrets-user",
                            "private_dns_zone_group:container_apps", "private_dns_zone_link:container_apps")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/applicationGateways", ctx.names.app_gateway)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.app_gateway)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.app_gateway,)
 
     def _sub(self, ctx: RunContext, kind: str, name: str) -> Json:
         return {"id": f"{self.resource_id(ctx)}/{kind}/{name}"}
@@ -43,7 +41,7 @@ class ApplicationGateway(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         gateway = ctx.config.gateway
         sub = self._sub
-        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-app-gateway")
+        subnet = Subnet("app_gateway").resource_id(ctx)
         identity = ctx.output("managed_identity:gateway", "id")
         sku = "WAF_v2" if gateway.waf else "Standard_v2"
         props: Json = {

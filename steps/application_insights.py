@@ -3,8 +3,6 @@ step needs it and never recorded in the state file or logs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -16,12 +14,10 @@ class ApplicationInsights(ArmStep):
     title = "Application Insights"
     depends_on = ("log_analytics_workspace",)
     sdk = Sdk("appinsights", "components", put="create_or_update", delete="delete")
+    arm_type = "Microsoft.Insights/components"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Insights/components", ctx.names.app_insights)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.app_insights)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.app_insights,)
 
     def body(self, ctx: RunContext) -> Json:
         workspace = ctx.resource_id("Microsoft.OperationalInsights/workspaces", ctx.names.log_analytics)

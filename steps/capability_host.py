@@ -16,15 +16,13 @@ before creating the host the step waits until the newest of them is PROPAGATION_
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-from .foundry_account import FoundryAccount, account_lock
+from .foundry_account import FoundryAccount
 from .foundry_connection import connection_name
 from .role_assignment import PROPAGATION_WAIT, propagation_remaining
 
@@ -65,20 +63,16 @@ class AccountCapabilityHost(_CapabilityHost):
     title = "Account capability host"
     depends_on = ("foundry_account",)
     sdk = Sdk("cognitive", "account_capability_hosts")
+    arm_type = "Microsoft.CognitiveServices/accounts/capabilityHosts"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.CognitiveServices/accounts/capabilityHosts", ctx.names.foundry_account,
-                               self._name(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account, self._name(ctx))
 
-
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
+    def lock_holder(self) -> ArmStep:
+        return FoundryAccount()
 
     def _name(self, ctx: RunContext) -> str:
         return ctx.state.step(self.name).get("outputs", {}).get("name") or ACCOUNT_HOST
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account, self._name(ctx))
 
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"capabilityHostKind": "Agents"}}
@@ -99,10 +93,8 @@ class AccountCapabilityHost(_CapabilityHost):
         kind = (actual.get("properties") or {}).get("capabilityHostKind")
         return [] if str(kind).lower() == "agents" else [Change("properties.capabilityHostKind", kind, "Agents")]
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        account = FoundryAccount()
-        live = account.read(ctx)
-        return live is not None and account.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return FoundryAccount()
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         remove = self.operations(ctx).begin_delete
@@ -117,6 +109,7 @@ class ProjectCapabilityHost(_CapabilityHost):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("cognitive", "project_capability_hosts")
+    arm_type = "Microsoft.CognitiveServices/accounts/projects/capabilityHosts"
 
     def __init__(self, index: int, pre_roles: tuple[str, ...]) -> None:
         self.index = index
@@ -129,15 +122,11 @@ class ProjectCapabilityHost(_CapabilityHost):
                            "private_dns_zone_group:cosmos", "private_dns_zone_group:storage",
                            "private_dns_zone_group:search")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects/capabilityHosts",
-                               ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)
+    def lock_holder(self) -> ArmStep:
+        return FoundryAccount()
 
     def body(self, ctx: RunContext) -> Json:
         def name(kind: str) -> list[str]:
@@ -147,8 +136,6 @@ class ProjectCapabilityHost(_CapabilityHost):
         return {"properties": {"threadStorageConnections": name("cosmos"), "storageConnections": name("storage"),
                                "vectorStoreConnections": name("search")}}
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        return AccountCapabilityHost().owned(ctx, actual)
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         """Called only to create (or re-create) the host: wait for the roles it needs to take effect first."""

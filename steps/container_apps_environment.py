@@ -10,11 +10,11 @@ when the environment is written, never kept.
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .subnet import Subnet
 
 WORKLOAD_PROFILE = "Consumption"
 
@@ -26,20 +26,18 @@ class ContainerAppsEnvironment(ArmStep):
     title = "Container Apps environment"
     depends_on = ("subnet:container_apps", "log_analytics_workspace", "application_insights")
     sdk = Sdk("containerapps", "managed_environments")
+    arm_type = "Microsoft.App/managedEnvironments"
     create_timeout = 120 * 60  # VNet environments have been seen to take 30 min to 2 h (azure-container-apps#465)
     delete_timeout = 60 * 60
     immutable = ("properties.vnetConfiguration",)
     ignore = ("properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey",
               "properties.appInsightsConfiguration.connectionString")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.App/managedEnvironments", ctx.names.container_apps_environment)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.container_apps_environment)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.container_apps_environment,)
 
     def body(self, ctx: RunContext) -> Json:
-        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-container-apps")
+        subnet = Subnet("container_apps").resource_id(ctx)
         return {"location": ctx.location, "properties": {
             "workloadProfiles": [{"name": WORKLOAD_PROFILE, "workloadProfileType": WORKLOAD_PROFILE}],
             "vnetConfiguration": {"infrastructureSubnetId": subnet, "internal": False},

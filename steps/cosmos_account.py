@@ -4,8 +4,6 @@ for some regions, a data-residency surprise)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -17,15 +15,13 @@ class CosmosAccount(ArmStep):
     title = "Cosmos DB account"
     depends_on = ("resource_group",)
     sdk = Sdk("cosmosdb", "database_accounts")
+    arm_type = "Microsoft.DocumentDB/databaseAccounts"
     immutable = ("kind",)
     create_timeout = 180 * 60  # azurerm cosmosdb_account create default (10-15 min per extra region)
     delete_timeout = 180 * 60
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.DocumentDB/databaseAccounts", ctx.names.cosmos)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.cosmos)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.cosmos,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location, "kind": "GlobalDocumentDB", "properties": {

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry_litellm.context import RunContext
+from foundry_litellm.context import RunContext, Unknown
 from foundry_litellm.naming import deterministic_guid
 from foundry_litellm.step import ArmStep, Json, Sdk
+
+from .cosmos_account import CosmosAccount
 
 DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"  # Cosmos DB Built-in Data Contributor
 DATABASE = "enterprise_memory"
@@ -28,12 +30,12 @@ class CosmosSqlRoleAssignment(ArmStep):
         self.depends_on = (f"capability_host:project-{index}", "cosmos_account", f"managed_identity:project-{index}")
 
     def _cosmos(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.DocumentDB/databaseAccounts", ctx.names.cosmos)
+        return CosmosAccount().resource_id(ctx)
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
+    def lock_holder(self) -> ArmStep:
         # Cosmos DB takes an exclusive lock per account for RBAC writes; concurrent ones get 412
         # PreconditionFailed (terraform-provider-azurerm#15842).
-        return frozenset({self._cosmos(ctx).lower()})
+        return CosmosAccount()
 
     def _principal(self, ctx: RunContext) -> str:
         return ctx.output(f"managed_identity:project-{self.index}", "principal_id")
@@ -44,7 +46,7 @@ class CosmosSqlRoleAssignment(ArmStep):
     def resource_id(self, ctx: RunContext) -> str:
         try:
             name = self._assignment(ctx)
-        except Exception:
+        except Unknown:  # the principal is not known yet (plan before its identity exists)
             name = "(known after apply)"
         return f"{self._cosmos(ctx)}/sqlRoleAssignments/{name}"
 
@@ -54,7 +56,7 @@ class CosmosSqlRoleAssignment(ArmStep):
     def read(self, ctx: RunContext) -> Json | None:
         try:
             self._assignment(ctx)
-        except Exception:
+        except Unknown:  # no principal yet: no assignment either
             return None
         return super().read(ctx)
 

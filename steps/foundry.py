@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from foundry_litellm.config import Config
+from foundry_litellm.config import MAX_PROJECTS, Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import Step
 
@@ -89,6 +89,4 @@ def foundry_steps(config: Config) -> list[Step]:
 
 def retired_project_steps(config: Config, recorded: set[str]) -> list[Step]:
     """Steps of projects beyond the configured count that the state file still records."""
-    indices = {int(name.split(":")[1].split("-")[-1]) for name in recorded
-               if name.startswith(("foundry_project:", "managed_identity:project-"))}
-    return [s for i in sorted(indices) if i > config.projects for s in project_steps(i)]
+    return [s for i in range(config.projects + 1, MAX_PROJECTS + 1) for s in project_steps(i) if s.name in recorded]

@@ -8,20 +8,14 @@ FlagMustBeSetForRestore (azure-cli#18146). Destroy deletes it and purges it (by 
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 from .resource_provider import AGENT_SERVICE_NAMESPACES
+from .subnet import Subnet
 
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
-
-
-def account_lock(ctx: RunContext) -> frozenset[str]:
-    """Writes under one account conflict in Azure (azure-dev#6960): they share this lock key."""
-    return frozenset({ctx.resource_id(ACCOUNT_TYPE, ctx.names.foundry_account).lower()})
 
 
 class FoundryAccount(ArmStep):
@@ -32,22 +26,20 @@ class FoundryAccount(ArmStep):
     depends_on = ("resource_group", "managed_identity:foundry", "subnet:agent")
     registrations = AGENT_SERVICE_NAMESPACES  # the injected Agent service runs on them (foundry-samples#853)
     sdk = Sdk("cognitive", "accounts", put="begin_create")
+    arm_type = ACCOUNT_TYPE
     create_timeout = 180 * 60  # azurerm ai_foundry create default
     delete_timeout = 60 * 60
     immutable = ("kind", "properties.customSubDomainName", "properties.networkInjections")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id(ACCOUNT_TYPE, ctx.names.foundry_account)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account,)
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account)
+    def lock_holder(self) -> ArmStep:
+        return self  # writes under one account conflict in Azure (azure-dev#6960): it and its children share it
 
     def body(self, ctx: RunContext) -> Json:
         public = ctx.config.foundry.public_network_access
-        agent_subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, "snet-agent")
+        agent_subnet = Subnet("agent").resource_id(ctx)
         identity = ctx.output("managed_identity:foundry", "id")
         return {"location": ctx.location, "kind": "AIServices", "sku": {"name": "S0"},
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},

@@ -5,13 +5,12 @@ the connection is written and never kept in state or logs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-from .foundry_account import account_lock
+from .foundry_account import FoundryAccount
 from .foundry_project import FoundryProject
 
 
@@ -39,6 +38,7 @@ class ProjectConnection(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("cognitive", "project_connections", put="create", delete="delete")
+    arm_type = "Microsoft.CognitiveServices/accounts/projects/connections"
     tagged = False
     ignore = ("properties.credentials",)  # write-only
 
@@ -52,15 +52,11 @@ class ProjectConnection(ArmStep):
     def connection(self, ctx: RunContext) -> str:
         return connection_name(ctx, self.kind.key, self.index)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects/connections",
-                               ctx.names.foundry_account, ctx.names.project(self.index), self.connection(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account, ctx.names.project(self.index), self.connection(ctx))
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account, ctx.names.project(self.index), self.connection(ctx))
+    def lock_holder(self) -> ArmStep:
+        return FoundryAccount()
 
     def body(self, ctx: RunContext) -> Json:
         resource_id = ctx.output(self.kind.step, "id")
@@ -82,7 +78,5 @@ class ProjectConnection(ArmStep):
             body = {"properties": {**desired["properties"], "credentials": {"key": secret}}}
         return super().apply(ctx, body, actual)
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        project = FoundryProject(self.index)
-        live = project.read(ctx)
-        return live is not None and project.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return FoundryProject(self.index)

@@ -3,12 +3,10 @@ are serialized (Azure answers concurrent ones with a conflict)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-from .foundry_account import FoundryAccount, account_lock
+from .foundry_account import FoundryAccount
 
 
 def workspace_guid(internal_id: str) -> str:
@@ -21,6 +19,7 @@ class FoundryProject(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("cognitive", "projects", put="begin_create")
+    arm_type = "Microsoft.CognitiveServices/accounts/projects"
     create_timeout = 60 * 60
 
     def __init__(self, index: int) -> None:
@@ -32,15 +31,11 @@ class FoundryProject(ArmStep):
     def project_name(self, ctx: RunContext) -> str:
         return ctx.names.project(self.index)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.CognitiveServices/accounts/projects", ctx.names.foundry_account,
-                               self.project_name(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account, self.project_name(ctx))
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account, self.project_name(ctx))
+    def lock_holder(self) -> ArmStep:
+        return FoundryAccount()
 
     def body(self, ctx: RunContext) -> Json:
         identity = ctx.output(f"managed_identity:project-{self.index}", "id")
@@ -49,10 +44,8 @@ class FoundryProject(ArmStep):
                 "properties": {"displayName": f"AI Project {self.index}",
                                "description": f"Foundry project {self.index} of {ctx.config.environment}"}}
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        account = FoundryAccount()
-        live = account.read(ctx)
-        return live is not None and account.owned(ctx, live) and super().owned(ctx, actual)
+    def parent(self) -> ArmStep:
+        return FoundryAccount()
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         props = actual["properties"]

@@ -7,8 +7,6 @@ the run says so (terraform's recover_soft_deleted_key_vaults). Destroy deletes i
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
@@ -22,14 +20,12 @@ class KeyVault(ArmStep):
     title = "Key Vault"
     depends_on = ("resource_group", "managed_identity:gateway")
     sdk = Sdk("keyvault", "vaults", delete="delete")
+    arm_type = "Microsoft.KeyVault/vaults"
     # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse.
     immutable = ("properties.enablePurgeProtection",)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.KeyVault/vaults", ctx.names.key_vault)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.key_vault)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.key_vault,)
 
     def body(self, ctx: RunContext) -> Json:
         settings = ctx.config.key_vault

@@ -10,12 +10,14 @@ public network access is disabled; the data plane would not).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from foundry_litellm import secrets
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json
+
+from .model_gateway_connection import ModelGatewayConnection
+from .secret_writes import MASTER_KEY, VAULT_SECRETS, write_secret
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "litellm-master-key": secrets.litellm_key,
@@ -25,26 +27,6 @@ GENERATORS: dict[str, Callable[[], str]] = {
 FROM_ENVIRONMENT = {"openai-api-key"}
 
 
-def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str], *,
-                 content_type: str | None = None) -> Json | None:
-    """PUT one secret (synchronous on the management plane); the value goes only to Azure."""
-    ops = ctx.clients.get("keyvault").secrets
-    props: Json = {"value": value, "attributes": {"enabled": True}}
-    if content_type:
-        props["contentType"] = content_type
-    body = {"tags": tags, "properties": props}
-    put = ops.create_or_update
-    args = (ctx.resource_group, ctx.names.key_vault, name)
-    from foundry_litellm.azure_ops import body_bytes, raw
-
-    result: Json | None = ctx.run(step, "write", lambda **kw: put(*args, body_bytes(body), cls=raw, **kw),
-                                  timeout=step.create_timeout)
-    return result
-
-
-# Key Vault secrets on the management plane (synchronous PUT; no DELETE: secrets go with their vault).
-VAULT_SECRETS = Sdk("keyvault", "secrets", delete="delete", put="create_or_update")
-MASTER_KEY = "litellm-master-key"
 MASTER_KEY_USERS = ("model_gateway_connection", "model_gateway_connection:static")
 
 
@@ -56,8 +38,6 @@ def master_key_replaceable(ctx: RunContext) -> bool:
     connection exists. The connections and the gateway app then follow the new key in the same run."""
     if all(ctx.state.step(name).get("status") == "succeeded" for name in MASTER_KEY_USERS):
         return False  # both written: nothing needs the value (a PATCH keeps the credential Azure holds)
-    from .model_gateway_connection import ModelGatewayConnection
-
     missing = [user.read(ctx) is None for user in (ModelGatewayConnection(True), ModelGatewayConnection(False))]
     return any(missing) and (all(missing) or not ctx.state.data.get("outputs"))  # outputs: a deploy finished
 
@@ -66,6 +46,7 @@ class KeyVaultSecret(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = VAULT_SECRETS
+    arm_type = "Microsoft.KeyVault/vaults/secrets"
     tagged = True
 
     def __init__(self, secret: str) -> None:
@@ -76,11 +57,8 @@ class KeyVaultSecret(ArmStep):
         self.title = f"Secret {secret}"
         self.depends_on = ("key_vault",)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, self.secret)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.key_vault, self.secret)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.key_vault, self.secret)
 
     def body(self, ctx: RunContext) -> Json:
         tags: dict[str, str] = {}

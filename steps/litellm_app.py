@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
 
 from foundry_litellm import azure_ops, litellm_config
 from foundry_litellm.context import RunContext
@@ -46,13 +45,11 @@ class LiteLLMApp(ArmStep):
                                                       "litellm-ui-password")),
                   "private_dns_zone_group:key_vault", "private_dns_zone_group:postgres")
     sdk = Sdk("containerapps", "container_apps")
+    arm_type = "Microsoft.App/containerApps"
     create_timeout = 60 * 60
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.App/containerApps", ctx.names.litellm_app)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.litellm_app)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.litellm_app,)
 
     def _secret_uri(self, ctx: RunContext, secret: str) -> str:
         if secret == DATABASE_URL:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -15,12 +13,10 @@ class LogAnalyticsWorkspace(ArmStep):
     title = "Log Analytics workspace"
     depends_on = ("resource_group",)
     sdk = Sdk("loganalytics", "workspaces")
+    arm_type = "Microsoft.OperationalInsights/workspaces"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.OperationalInsights/workspaces", ctx.names.log_analytics)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.log_analytics)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.log_analytics,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location, "properties": {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -12,6 +10,7 @@ class ManagedIdentity(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("msi", "user_assigned_identities", put="create_or_update", delete="delete")
+    arm_type = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
     def __init__(self, role: str) -> None:
         self.role = role  # "gateway", "foundry" or "project-<i>"
@@ -24,11 +23,8 @@ class ManagedIdentity(ArmStep):
             return ctx.names.identity_project(int(self.role.removeprefix("project-")))
         return ctx.names.identity_gateway if self.role == "gateway" else ctx.names.identity_foundry
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.ManagedIdentity/userAssignedIdentities", self.identity_name(ctx))
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, self.identity_name(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (self.identity_name(ctx),)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location}

@@ -7,7 +7,6 @@ is a string (lists and objects as JSON text: the SDK would turn a Python list in
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
@@ -15,14 +14,15 @@ from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-from .foundry_account import FoundryAccount, account_lock
-from .key_vault_secret import MASTER_KEY
+from .foundry_account import FoundryAccount
+from .secret_writes import MASTER_KEY
 
 
 class ModelGatewayConnection(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("cognitive", "account_connections", put="create", delete="delete")
+    arm_type = "Microsoft.CognitiveServices/accounts/connections"
     tagged = False
     ignore = ("properties.credentials",)
 
@@ -37,15 +37,11 @@ class ModelGatewayConnection(ArmStep):
     def connection(self, ctx: RunContext) -> str:
         return f"litellm-gateway-{ctx.config.token}{self.suffix}"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.CognitiveServices/accounts/connections", ctx.names.foundry_account,
-                               self.connection(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.foundry_account, self.connection(ctx))
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return account_lock(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.foundry_account, self.connection(ctx))
+    def lock_holder(self) -> ArmStep:
+        return FoundryAccount()
 
     def body(self, ctx: RunContext) -> Json:
         metadata: dict[str, str] = {"deploymentInPath": "false", "inferenceAPIVersion": ""}
@@ -92,7 +88,5 @@ class ModelGatewayConnection(ArmStep):
             changes.append(Change("properties.credentials.key", "(previous key)", "(rotated key)"))
         return changes
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        account = FoundryAccount()
-        live = account.read(ctx)
-        return live is not None and account.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return FoundryAccount()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
@@ -31,6 +30,7 @@ class NetworkSecurityGroup(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("network", "network_security_groups")
+    arm_type = "Microsoft.Network/networkSecurityGroups"
 
     def __init__(self, role: str) -> None:
         self.role = role  # "default" or "app_gateway"
@@ -41,11 +41,8 @@ class NetworkSecurityGroup(ArmStep):
     def _nsg_name(self, ctx: RunContext) -> str:
         return ctx.names.nsg_app_gateway if self.role == "app_gateway" else ctx.names.nsg_default
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/networkSecurityGroups", self._nsg_name(ctx))
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, self._nsg_name(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (self._nsg_name(ctx),)
 
     def body(self, ctx: RunContext) -> Json:
         rules = [copy.deepcopy(r) for r in (APP_GATEWAY_RULES if self.role == "app_gateway" else [])]

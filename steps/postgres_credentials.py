@@ -15,7 +15,7 @@ from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import ArmStep, Json
 
-from .key_vault_secret import VAULT_SECRETS, write_secret
+from .secret_writes import VAULT_SECRETS, write_secret
 
 PASSWORD = "postgres-admin-password"  # noqa: S105 - the secret's name, not a value
 DATABASE_URL = "database-url"
@@ -36,12 +36,10 @@ class PostgresCredentials(ArmStep):
     title = "Secrets postgres-admin-password, database-url"
     depends_on = ("key_vault",)
     sdk = VAULT_SECRETS
+    arm_type = "Microsoft.KeyVault/vaults/secrets"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, PASSWORD)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.key_vault, PASSWORD)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.key_vault, PASSWORD)
 
     def _url_args(self, ctx: RunContext) -> tuple[Any, ...]:
         return (ctx.resource_group, ctx.names.key_vault, DATABASE_URL)

@@ -7,8 +7,6 @@ drift and the next deploy sets it back (CIS Azure Foundations 5.2.1 audits exact
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import Json, Sdk
@@ -22,18 +20,15 @@ class PostgresParameter(ServerChild):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("postgres", "configurations", put="begin_put")
+    arm_type = "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
 
     def __init__(self, parameter: str) -> None:
         self.parameter = parameter
         self.name = f"postgres_parameter:{parameter}"
         self.title = f"PostgreSQL parameter {parameter}"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers/configurations", ctx.names.postgres,
-                               self.parameter)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.postgres, self.parameter)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.postgres, self.parameter)
 
     def value(self, ctx: RunContext) -> str:
         if self.parameter == "require_secure_transport":

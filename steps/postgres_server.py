@@ -4,8 +4,6 @@ its database ``litellm``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import ArmStep, Json, Sdk
@@ -20,16 +18,14 @@ class PostgresServer(ArmStep):
     title = "PostgreSQL server"
     depends_on = ("resource_group", "postgres_credentials")
     sdk = Sdk("postgres", "servers")
+    arm_type = "Microsoft.DBforPostgreSQL/flexibleServers"
     create_timeout = 60 * 60  # azurerm postgresql_flexible_server create default
     delete_timeout = 60 * 60
     ignore = ("properties.administratorLoginPassword",)  # write-only: Azure never returns it
     immutable = ("properties.administratorLogin", "properties.version")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers", ctx.names.postgres)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.postgres)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.postgres,)
 
     def body(self, ctx: RunContext) -> Json:
         pg = ctx.config.postgres
@@ -77,14 +73,11 @@ class ServerChild(ArmStep):
     depends_on = ("postgres_server",)
     tagged = False
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        # One write at a time per server: its databases and parameters queue behind each other.
-        return frozenset({PostgresServer().resource_id(ctx).lower()})
+    def lock_holder(self) -> ArmStep:
+        return PostgresServer()  # one write at a time per server: its databases and parameters queue
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        server = PostgresServer()
-        live = server.read(ctx)
-        return live is not None and server.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return PostgresServer()
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         """Goes with its server."""
@@ -96,12 +89,10 @@ class PostgresDatabase(ServerChild):
     name = "postgres_database"
     title = "PostgreSQL database litellm"
     sdk = Sdk("postgres", "databases", put="begin_create")
+    arm_type = "Microsoft.DBforPostgreSQL/flexibleServers/databases"
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.DBforPostgreSQL/flexibleServers/databases", ctx.names.postgres, DATABASE)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.postgres, DATABASE)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.postgres, DATABASE)
 
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"charset": "UTF8", "collation": "en_US.utf8"}}

@@ -31,6 +31,7 @@ class PrivateDnsZone(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("privatedns", "private_zones")
+    arm_type = "Microsoft.Network/privateDnsZones"
     create_timeout = 30 * 60  # azurerm private_dns_zone default
 
     def __init__(self, key: str) -> None:
@@ -42,11 +43,8 @@ class PrivateDnsZone(ArmStep):
     def zone(self, ctx: RunContext) -> str:
         return ctx.names.dns_zone(self.key)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/privateDnsZones", self.zone(ctx))
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, self.zone(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (self.zone(ctx),)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": "global"}

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 from .private_dns_zone import zone_id
+from .subnet import Subnet
+from .virtual_network import VirtualNetwork
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,11 @@ def id_of(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
     return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
 
 
-def _vnet_key(ctx: RunContext) -> frozenset[str]:
-    return frozenset({ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet).lower()})
-
-
 class PrivateEndpoint(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("network", "private_endpoints")
+    arm_type = "Microsoft.Network/privateEndpoints"
     immutable = ("properties.subnet.id", "properties.privateLinkServiceConnections")
 
     def __init__(self, target: Target) -> None:
@@ -51,18 +49,14 @@ class PrivateEndpoint(ArmStep):
     def endpoint_name(self, ctx: RunContext) -> str:
         return ctx.names.private_endpoint(self.target.key)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/privateEndpoints", self.endpoint_name(ctx))
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (self.endpoint_name(ctx),)
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return _vnet_key(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, self.endpoint_name(ctx))
+    def lock_holder(self) -> ArmStep:
+        return VirtualNetwork()
 
     def body(self, ctx: RunContext) -> Json:
-        subnet = ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet,
-                                 "snet-private-endpoints")
+        subnet = Subnet("private_endpoint").resource_id(ctx)
         return {"location": ctx.location, "properties": {
             "subnet": {"id": subnet},
             "privateLinkServiceConnections": [{"name": self.endpoint_name(ctx), "properties": {
@@ -79,6 +73,7 @@ class PrivateDnsZoneGroup(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("network", "private_dns_zone_groups")
+    arm_type = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"
     tagged = False
 
     def __init__(self, target: Target) -> None:
@@ -88,15 +83,11 @@ class PrivateDnsZoneGroup(ArmStep):
         self.depends_on = (f"private_endpoint:{target.key}",
                            *(f"private_dns_zone_link:{zone}" for zone in target.zones))
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-                               ctx.names.private_endpoint(self.target.key), "default")
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.private_endpoint(self.target.key), "default")
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return _vnet_key(ctx)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.private_endpoint(self.target.key), "default")
+    def lock_holder(self) -> ArmStep:
+        return VirtualNetwork()
 
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"privateDnsZoneConfigs": [{
@@ -104,7 +95,5 @@ class PrivateDnsZoneGroup(ArmStep):
             "properties": {"privateDnsZoneId": zone_id(ctx, zone)},
         } for zone in self.target.zones]}}
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        endpoint = PrivateEndpoint(self.target)
-        live = endpoint.read(ctx)
-        return live is not None and endpoint.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return PrivateEndpoint(self.target)

@@ -3,8 +3,6 @@ issued for)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -16,13 +14,11 @@ class PublicIp(ArmStep):
     title = "Public IP"
     depends_on = ("resource_group",)
     sdk = Sdk("network", "public_ip_addresses")
+    arm_type = "Microsoft.Network/publicIPAddresses"
     immutable = ("sku.name", "properties.publicIPAllocationMethod")
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/publicIPAddresses", ctx.names.public_ip)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.public_ip)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.public_ip,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {

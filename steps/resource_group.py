@@ -8,6 +8,7 @@ from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
+from foundry_litellm.ownership import OWNER_TAG, OWNER_VALUE
 from foundry_litellm.step import ArmStep, Json, Sdk
 
 
@@ -50,4 +51,4 @@ class ResourceGroup(ArmStep):
 
 
 def _created_by_us(actual: Json) -> bool:
-    return (actual.get("tags") or {}).get("managed-by") == "foundry-litellm"
+    return (actual.get("tags") or {}).get(OWNER_TAG) == OWNER_VALUE

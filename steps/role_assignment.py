@@ -90,7 +90,7 @@ class RoleAssignment(Step):
     def resource_id(self, ctx: RunContext) -> str:
         try:
             name = self.assignment_name(ctx)
-        except Exception:  # the principal is not known yet (plan before its identity exists)
+        except Unknown:  # the principal is not known yet (plan before its identity exists)
             name = "(known after apply)"
         return f"{self.scope(ctx)}/providers/Microsoft.Authorization/roleAssignments/{name}"
 
@@ -112,7 +112,7 @@ class RoleAssignment(Step):
     def read(self, ctx: RunContext) -> Json | None:
         try:
             name = self.assignment_name(ctx)
-        except Exception:
+        except Unknown:  # no principal yet: no assignment either
             return None
         return azure_ops.get_or_none(self._ops(ctx).get, self.scope(ctx), name)
 
@@ -167,7 +167,7 @@ class RoleAssignment(Step):
         """Role assignments carry no tags: ours are the ones with our deterministic name."""
         try:
             return str(actual.get("name", "")).lower() == self.assignment_name(ctx)
-        except Exception:
+        except Unknown:
             return False
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:

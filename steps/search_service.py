@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -15,14 +13,12 @@ class SearchService(ArmStep):
     title = "AI Search"
     depends_on = ("resource_group",)
     sdk = Sdk("search", "services", delete="delete")
+    arm_type = "Microsoft.Search/searchServices"
     immutable = ("sku.name",)
     create_timeout = 60 * 60  # azurerm search_service create default; over an hour has been seen (#1218)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Search/searchServices", ctx.names.search)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.search)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.search,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location, "sku": {"name": ctx.config.search.sku},

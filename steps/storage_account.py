@@ -3,8 +3,6 @@ public network access (a private endpoint instead)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -20,14 +18,12 @@ class StorageAccount(ArmStep):
     title = "Storage account"
     depends_on = ("resource_group",)
     sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
+    arm_type = "Microsoft.Storage/storageAccounts"
     immutable = ("kind",)
     create_timeout = 60 * 60  # azurerm storage_account create default
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Storage/storageAccounts", ctx.names.storage)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.storage)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.storage,)
 
     def body(self, ctx: RunContext) -> Json:
         sku = "Standard_GRS" if ctx.location in _GRS_REGIONS else "Standard_ZRS"

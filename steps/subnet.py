@@ -7,7 +7,6 @@ azurerm#3780): every subnet step holds the VNet's lock key.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.errors import Kept, ToolError
@@ -25,6 +24,7 @@ class Subnet(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("network", "subnets")
+    arm_type = "Microsoft.Network/virtualNetworks/subnets"
     tagged = False  # subnets carry no tags: they are owned through their VNet
 
     def __init__(self, role: str) -> None:
@@ -34,14 +34,11 @@ class Subnet(ArmStep):
         nsg = "network_security_group:app_gateway" if role == "app_gateway" else "network_security_group:default"
         self.depends_on = ("virtual_network", nsg)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/virtualNetworks/subnets", ctx.names.vnet, SUBNETS[self.role])
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.vnet, SUBNETS[self.role])
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return frozenset({ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet).lower()})
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.vnet, SUBNETS[self.role])
+    def lock_holder(self) -> ArmStep:
+        return VirtualNetwork()
 
     def body(self, ctx: RunContext) -> Json:
         nsg_name = ctx.names.nsg_app_gateway if self.role == "app_gateway" else ctx.names.nsg_default
@@ -89,10 +86,8 @@ class Subnet(ArmStep):
                 return
             actual = live
 
-    def owned(self, ctx: RunContext, actual: Json) -> bool:
-        vnet = VirtualNetwork()
-        live = vnet.read(ctx)
-        return live is not None and vnet.owned(ctx, live)
+    def parent(self) -> ArmStep:
+        return VirtualNetwork()
 
     def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
         return {"id": actual["id"], "name": actual["name"]}

@@ -3,8 +3,6 @@ would delete them)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
@@ -16,16 +14,14 @@ class VirtualNetwork(ArmStep):
     title = "Virtual network"
     depends_on = ("resource_group",)
     sdk = Sdk("network", "virtual_networks")
+    arm_type = "Microsoft.Network/virtualNetworks"
     preserve = ("properties.subnets",)
 
-    def resource_id(self, ctx: RunContext) -> str:
-        return ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet)
+    def names(self, ctx: RunContext) -> tuple[str, ...]:
+        return (ctx.names.vnet,)
 
-    def lock_keys(self, ctx: RunContext) -> frozenset[str]:
-        return frozenset({self.resource_id(ctx).lower()})
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.vnet)
+    def lock_holder(self) -> ArmStep:
+        return self  # its subnets and private endpoints wait for each other and for it
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location,

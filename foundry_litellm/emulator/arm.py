@@ -13,9 +13,6 @@ import copy
 import json
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import regions
@@ -31,6 +28,7 @@ from .errors import (
     referenced_not_provisioned,
 )
 from .provider import Json, Provider
+from .wire import Fault, Request, Response, error_response, iso, json_body, retry_headers
 from .world import TENANT_ID, World
 
 OPERATION_TYPES = ("operationstatuses", "operationresults")
@@ -43,45 +41,6 @@ JOINS_SUBNETS = frozenset({"microsoft.network/applicationgateways", "microsoft.d
 # A subnet id anywhere in such a body.
 SUBNET_ID = re.compile(r"/subscriptions/[^/\"]+/resourcegroups/[^/\"]+/providers/microsoft\.network/"
                        r"virtualnetworks/[^/\"]+/subnets/[^/\"]+", re.IGNORECASE)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes = b""
-
-    @property
-    def api_version(self) -> str | None:
-        return self.query.get("api-version")
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    # A synchronous answer that Azure takes time to give (a Foundry project's PUT answers 201 Succeeded after
-    # seconds): the server waits for this operation, outside its lock, then answers what the callable returns.
-    held: tuple[str, Callable[[], Response]] | None = None
-
-
-@dataclass
-class Fault:
-    """What a fault rule asks of a write that it lets through."""
-
-    fail: Json | None = None
-    stall: bool = False
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def error_response(err: ArmError) -> Response:
-    return Response(err.status, err.body(), dict(err.headers))
 
 
 class Arm:
@@ -132,7 +91,7 @@ class Arm:
         if req.method == "PATCH":
             existing = self._require(ref, "write")
             merged = patch_resource(self.world.render(existing), self._patch_body(req, ref))
-            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False,
+            return self.put(ref, provider, merged, req.api_version or "", fault, patch=True,
                             style=provider.patch_style)
         if req.method == "DELETE":
             return self.delete(ref, provider, req.api_version or "", fault, req.query)
@@ -219,13 +178,15 @@ class Arm:
 
     # --- PUT ---------------------------------------------------------------------------------------------
     def put(self, ref: ArmRef, provider: Provider, body: Json, api_version: str, fault: Fault,
-            *, validate_spec: bool = True, style: str | None = None) -> Response:
+            *, patch: bool = False, style: str | None = None) -> Response:
+        """A PUT of ``body``, or with ``patch`` a PATCH merged into the resource (``body``: the merged result, which
+        the spec's PUT schema does not apply to; it takes the type's update duration, not ``put_duration``)."""
         style = style or provider.put_style
         self._check_scope(ref, "write")
         if provider.name_rule is not None:
             provider.name_rule.check(provider.type, ref.name)
         existing = self.world.get(ref.key)
-        if validate_spec and self.validator is not None:
+        if not patch and self.validator is not None:
             self.validator.validate("put", ref, api_version, body)
         busy = provider.busy_keys(self.world, ref)
         active = self.world.in_flight(busy)
@@ -233,6 +194,13 @@ class Arm:
             raise self.contention(ref, active)
         stored = self._build_body(ref, provider, body, existing)
         provider.validate(self.world, ref, stored, existing)
+        late = None if patch else provider.late_failure(self.world, ref, body, existing)
+        if late is not None:
+            fault = Fault(fail=fault.fail or late.error, stall=fault.stall)
+        if patch:
+            seconds = provider.durations.update if existing is not None else provider.durations.create
+        else:
+            seconds = provider.put_duration(self.world, ref, body, existing)
         fault = self._joined_subnet_busy(ref, provider, stored, fault)
         if style in ("sync", "held"):
             _fail_now(fault)  # no operation to fail later: the request itself fails, nothing is written
@@ -248,7 +216,6 @@ class Arm:
         record["body"] = stored
         record["internal"] = internal
         kind = "update" if existing is not None else "create"
-        seconds = provider.durations.update if existing is not None else provider.durations.create
         self.world.store_record(record)
         provider.committed(self.world, ref, record, existing)
         status = 200 if existing is not None else provider.create_status
@@ -268,6 +235,8 @@ class Arm:
         stored.setdefault("properties", {})["provisioningState"] = state
         op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy,
                                         fail=fault.fail, stall=fault.stall)
+        if late is not None:  # the failure comes when the RP gives up, whatever the write would have taken
+            op["due"] = op["start"] + self.world.scaled(late.seconds)
         return self._lro_response(style, status, record, op, api_version)
 
     def contention(self, ref: ArmRef, active: Json) -> ArmError:
@@ -477,7 +446,7 @@ class Arm:
             if record is None:
                 raise group_not_found(ref.resource_group)
             merged = patch_resource(self.world.render(record), self._patch_body(req, ref))
-            return self.put(ref, provider, merged, req.api_version or "", fault, validate_spec=False)
+            return self.put(ref, provider, merged, req.api_version or "", fault, patch=True)
         if req.method == "DELETE":
             if record is None:
                 raise group_not_found(ref.resource_group)
@@ -527,25 +496,6 @@ class Arm:
         if op["kind"] == "delete" or record is None:
             return Response(204)
         return Response(200, self.world.render(record))
-
-
-def retry_headers(seconds: float) -> dict[str, str]:
-    """Azure sends whole seconds in Retry-After (the SDKs parse it as an int). A time-scaled wait below one
-    second goes in ``retry-after-ms``, which azure-core also honours."""
-    if seconds >= 1:
-        return {"Retry-After": str(round(seconds))}
-    return {"retry-after-ms": str(max(5, round(seconds * 1000)))}
-
-
-def json_body(req: Request) -> Json:
-    """The request body as a JSON object, or the 400 ARM answers for anything else."""
-    try:
-        body = json.loads(req.body or b"{}")
-    except ValueError as exc:
-        raise bad_request("InvalidRequestContent", f"The request content was invalid: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("InvalidRequestContent", "The request content must be a JSON object.")
-    return body
 
 
 def canonical_id(ref: ArmRef, provider: Provider) -> str:

@@ -19,15 +19,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import registration
 from .armpath import parse
 from .errors import ArmError, bad_request, group_not_found
-
-if TYPE_CHECKING:
-    from .arm import Request, Response
-    from .world import World
+from .wire import Request, Response, error_response
+from .world import World
 
 # The emulated caller, when the bearer token is not a JWT that names one (any token is accepted).
 DEFAULT_OBJECT_ID = "00000000-0000-4000-8000-00000000ca11"
@@ -180,8 +178,6 @@ class Caller:
     def answer(self, req: Request, world: World, forward: Callable[[], Response]) -> Response:
         """Authorize ``req`` as ARM does before any resource provider sees it, then ``forward`` it; the
         Permissions route is answered here, from the caller's assignments. Called with the world's lock held."""
-        from .arm import Response, error_response
-
         roles = self.roles  # one consistent set for this request, whatever an admin call does meanwhile
         try:
             check = required(req, world)

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .armpath import ArmRef
 from .errors import ArmError, bad_request
+from .wire import Fault, Request, Response
+from .wire import Json as Json  # noqa: PLC0414 (re-exported: the alias every provider module imports from here)
 
-if TYPE_CHECKING:
-    from .arm import Arm, Fault, Request, Response
-    from .armpath import ArmRef
+if TYPE_CHECKING:  # the hooks receive the generic ARM layer and the world, which call them in turn
+    from .arm import Arm
     from .world import World
 
-Json = dict[str, Any]
 Action = Callable[["World", "ArmRef", Json, Json | None], tuple[int, Any]]
 
 
@@ -30,6 +31,15 @@ class Durations:
     create: float = 0.0
     update: float = 0.0
     delete: float = 0.0
+
+
+@dataclass(frozen=True)
+class LateFailure:
+    """A write Azure accepts and fails later: its operation ends Failed with ``error`` after ``seconds`` (nominal
+    seconds, the whole time: no long tail is added)."""
+
+    seconds: float
+    error: Json  # code, message and the status of the failed operation's answer (details optional)
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,6 @@ class Provider:
     # Top-level keys of the body besides properties that this type accepts and returns.
     top_level: ClassVar[tuple[str, ...]] = ("tags",)
     etag: ClassVar[bool] = False
-    # Names are unique across Azure (Key Vault, Storage, Cosmos DB ...), not only in their group.
-    global_name: ClassVar[bool] = False
     poll_seconds: ClassVar[float] = 10.0
     # True where the provider keeps provisioningState outside properties (never for our types).
     actions: ClassVar[dict[str, str]] = {}  # POST action name (lower case) -> method name
@@ -138,6 +146,16 @@ class Provider:
 
     def deleted(self, world: World, record: Json) -> None:
         """React after the record is gone (soft delete, releasing links)."""
+
+    def put_duration(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> float:
+        """Nominal seconds the operation of a PUT with ``body`` (as the request sent it) lasts, before the long tail
+        ``world.start_operation`` adds. A PATCH takes ``durations.update``."""
+        return self.durations.update if existing is not None else self.durations.create
+
+    def late_failure(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> LateFailure | None:
+        """How a PUT with ``body`` that Azure accepts fails later (an App Gateway that cannot read its certificate);
+        None: it does not. A fault rule's failure wins over it, but the operation still lasts its ``seconds``."""
+        return None
 
     def delete_duration(self, world: World, record: Json) -> float:
         return self.durations.delete

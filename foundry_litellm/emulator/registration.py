@@ -11,14 +11,11 @@ answers that 409 by registering and polling every 10 s without a bound (azure-sd
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ArmError, bad_request
-from .provider import Json
-
-if TYPE_CHECKING:
-    from .arm import Request, Response
-    from .world import World
+from .wire import Json, Request, Response
+from .world import World
 
 # Registered in every subscription (Learn "Resource providers for Azure services", "registered by default").
 DEFAULT_REGISTERED = frozenset(ns.lower() for ns in (
@@ -71,8 +68,6 @@ def require_registered(world: World, subscription: str, namespace: str) -> None:
 
 
 def handle(world: World, req: Request, subscription: str, namespace: str | None, action: str | None) -> Response:
-    from .arm import Response
-
     if (req.api_version or "") not in API_VERSIONS:
         raise bad_request("InvalidApiVersionParameter", f"The api-version '{req.api_version}' is invalid. The "
                           f"supported versions are '{', '.join(sorted(API_VERSIONS, reverse=True))}'.")

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from . import DEFAULT_TIME_SCALE
-from .arm import Arm, Fault, Request, Response, iso, retry_headers
+from .arm import Arm
+from .armpath import parse
 from .authz import Caller, RoleSpecError
 from .faults import Faults, FaultSpecError
 from .providers import registry
@@ -26,6 +27,7 @@ from .specs import shared_validator
 from .store import Store
 from .throttle import Throttle, Verdict, buckets_from, principal_of, subscription_of
 from .tls import load_or_create_ca, server_context
+from .wire import Fault, Request, Response, iso, retry_headers
 from .world import World
 
 logger = logging.getLogger(__name__)
@@ -316,8 +318,6 @@ class EmulatorApp:
     def _import(self, req: Request) -> Response:
         """Store a resource as a body shows it, with no validation: what a template deployment or a test made
         outside ARM's view of the replay. A transient provisioning state lasts ``seconds`` (Azure seconds)."""
-        from .armpath import parse
-
         try:
             spec = json.loads(req.body or b"{}")
             body, seconds = dict(spec["body"]), float(spec.get("seconds") or 0.0)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .armpath import ArmRef
+from .armpath import ArmRef, parse
 from .provider import Json, Provider, ProviderRegistry
 from .store import Store
 from .tails import draw, tails_from, write_tail_of
@@ -234,8 +234,6 @@ class World:
         return value
 
     def ref_of(self, record: Json) -> ArmRef:
-        from .armpath import parse
-
         ref = parse(record["id"])
         assert ref is not None
         return ref

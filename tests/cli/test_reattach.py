@@ -66,6 +66,12 @@ def _staircase(workspace: Workspace, admin: AdminClient, command: list[str]) -> 
     killed_in_flight: set[str] = set()
     raced: set[str] = set()
     for rounds in range(1, 60):
+        # A write the killed run had sent may land after the kill: stalled, with no token saved. It was in flight
+        # too; release it, so that the re-run finds it done rather than waiting on it.
+        late = set(_stalled(admin)) - set(workspace.pending().values())
+        if late:
+            raced |= late
+            admin.release_operations(sorted(_stalled(admin)[k] for k in late))
         proc = workspace.popen(*command)
         give_up = time.monotonic() + 120  # a round takes seconds; this only turns a hang into a clear failure
         try:

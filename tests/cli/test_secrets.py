@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from foundry_litellm.emulator import Emulator
 from tests.conftest import SUBSCRIPTION, FakeCredential
 
-from .conftest import Workspace, outcomes_of_first_deploy, writes
+from .conftest import TIME_SCALE, Workspace, outcomes_of_first_deploy, writes
 
 SECRET_PATH = "/providers/microsoft.keyvault/vaults/"
 
@@ -131,22 +134,68 @@ def test_destroy_no_purge_then_deploy_recovers_the_vault_and_keeps_the_salt_key(
     assert _secret_puts(workspace.requests())["litellm-salt-key"] == salt_before
 
 
+class _PausableClock:
+    """The emulator's clock: wall-clock time that the test can stop and start again (it then goes on from where it
+    stopped). Stopped, every emulated duration stands still: a new principal stays brand new."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._behind = 0.0  # seconds this clock lags the wall clock, from the pauses so far
+        self._stopped_at: float | None = None
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._stopped_at if self._stopped_at is not None else time.time() - self._behind
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped_at is None:
+                self._stopped_at = time.time() - self._behind
+
+    def start(self) -> None:
+        with self._lock:
+            if self._stopped_at is not None:
+                self._behind = time.time() - self._stopped_at
+                self._stopped_at = None
+
+
 def test_a_principal_not_found_window_is_ridden_out(workspace: Workspace) -> None:
     """A new identity's first role assignment meets Entra's replication delay (quickstart-templates#4945)."""
     assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
     token = workspace.state()["resource_token"]
-    with Emulator(workspace.emulator_dir) as emu:  # the identity is deleted behind the tool's back
+    clock = _PausableClock()
+    # The same emulator (data, time scale, a subscription the tool registered itself), served from this process so
+    # that the test holds its clock.
+    with Emulator(workspace.emulator_dir, time_scale=float(TIME_SCALE), registered="new", clock=clock) as emu:
         msi = ManagedServiceIdentityClient(FakeCredential(), SUBSCRIPTION, base_url=emu.url,
                                            connection_verify=str(emu.ca_cert))
-        msi.user_assigned_identities.delete("rg-fl-test", f"id-{token}-gateway")
-    seen = len(workspace.requests())
-    # At this scale the replication window (10 nominal seconds with principalType) lasts 3 s: longer than
-    # the re-deploy needs to reach the role assignment, all else being unchanged.
-    again = workspace.run("deploy", "--emulator", "--yes", "-o", "json",
-                          extra_env={"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": "0.3"})
+        msi.user_assigned_identities.delete("rg-fl-test", f"id-{token}-gateway")  # behind the tool's back
+        seen = len(workspace.requests())
+
+        def role_puts() -> list[dict[str, Any]]:
+            return [e for e in workspace.requests()[seen:]
+                    if e["method"] == "PUT" and "/roleassignments/" in e["path"].lower()]
+
+        # The re-deploy re-creates the identity, then assigns it a role. However long a loaded machine takes
+        # between the two, the assignment must land inside the replication window: emulated time stands still
+        # from the re-creation until the first assignment is refused, then runs on, and the window passes.
+        clock.stop()
+        finished: list[subprocess.CompletedProcess[str]] = []
+        run = threading.Thread(target=lambda: finished.append(workspace.run(
+            "deploy", "--endpoint", emu.url, "--ca-cert", str(emu.ca_cert), "--yes", "-o", "json")))
+        run.start()
+        try:
+            deadline = time.monotonic() + 150  # reached only by a failing test
+            while run.is_alive() and time.monotonic() < deadline and \
+                    not any(t["status"] == 400 for t in role_puts()):
+                time.sleep(0.02)
+        finally:
+            clock.start()
+            run.join(200)
+    assert finished, "the re-deploy did not end"
+    again = finished[0]
     assert again.returncode == 0, again.stderr
-    tries = [e for e in workspace.requests()[seen:]
-             if e["method"] == "PUT" and "/roleassignments/" in e["path"].lower()]
+    tries = role_puts()
     assert [t["status"] for t in tries][-1] in (200, 201)
     refused = [t for t in tries if t["status"] == 400]
     assert refused, "the emulator must have refused the brand-new principal at least once"

@@ -246,3 +246,22 @@ def test_key_vault_certificate_without_access_fails_late(make_emulator: Any, cre
     retry = copy.deepcopy(body)
     agw = wait_until(lambda: cl["net"].application_gateways.begin_create_or_update(gw.RG, "agw", retry).result(), 10)
     assert agw.provisioning_state == "Succeeded"
+
+
+def test_the_late_key_vault_failure_comes_when_the_rp_gives_up_whatever_the_tail(make_emulator: Any,
+                                                                                 credential: Any) -> None:
+    """The write fails after the RP's 25-30 min of retries (azurerm#12910): a drawn App Gateway tail, which
+    lengthens writes that succeed (tails.py), does not move it."""
+    emu = make_emulator(time_scale=0.0005, tails={"app_gateway": "30m"})
+    cl = gw.all_clients(gw.sdk_kwargs(emu), credential)
+    gw.network(cl)
+    uami = gw.identity(cl, "agw-id")
+    body = gw.gateway_body(gw.public_ip(cl), {"p": "a.example.com"})
+    body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {uami.id: {}}}
+    body["properties"]["sslCertificates"] = [
+        {"name": "cert", "properties": {"keyVaultSecretId": gw.vault(cl, "kv-agwtail1", "cert")}}]
+    with pytest.raises(HttpResponseError) as exc:
+        cl["net"].application_gateways.begin_create_or_update(gw.RG, "agw", body).result()
+    assert "ApplicationGatewayKeyVaultSecretException" in str(exc.value)
+    op = next(o for o in emu.admin.operations() if o["type"] == "Microsoft.Network/applicationGateways")
+    assert (op["due"] - op["start"]) / 0.0005 == pytest.approx(27 * 60)

@@ -19,9 +19,10 @@ import secrets as pysecrets
 import string
 from typing import TYPE_CHECKING
 
-from ..arm import json_body, patch_resource
+from ..arm import patch_resource
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider, prop
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from . import kvaccess, reach
 from .aca_common import (
@@ -37,10 +38,9 @@ from .aca_common import (
 )
 from .aca_template import apply_defaults, check_template
 from .common import system_data
-from .timed_put import put_with
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 _SECRET_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
@@ -93,11 +93,7 @@ class ContainerApp(Provider):
             return None
         if req.method == "PUT":
             before = prop(existing["body"], "properties.latestRevisionName", "") if existing else ""
-            body = json_body(req)
-            ingress = prop(body, "properties.configuration.ingress") or None
-            seconds = INGRESS_UPDATE if existing is not None and \
-                ingress != (prop(existing["body"], "properties.configuration.ingress") or None) else None
-            return _put_answer(put_with(arm, req, ref, self, fault, body=body, seconds=seconds), before)
+            return _put_answer(arm.put(ref, self, json_body(req), req.api_version or "", fault), before)
         if req.method != "PATCH" or existing is None:
             return None
         # PATCH merges into what GET shows, which has no secret values: secrets it restates keep theirs.
@@ -106,7 +102,14 @@ class ContainerApp(Provider):
         for secret in prop(merged, "properties.configuration.secrets", []) or []:
             if "value" not in secret and not secret.get("keyVaultUrl") and secret.get("name") in stored:
                 secret["value"] = stored[secret["name"]]
-        return arm.put(ref, self, merged, req.api_version or "", fault, validate_spec=False)
+        return arm.put(ref, self, merged, req.api_version or "", fault, patch=True)
+
+    def put_duration(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> float:
+        if existing is None:
+            return self.durations.create
+        ingress = prop(body, "properties.configuration.ingress") or None
+        changed = ingress != (prop(existing["body"], "properties.configuration.ingress") or None)
+        return INGRESS_UPDATE if changed else self.durations.update
 
     # --- validation ------------------------------------------------------------------------------------
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:

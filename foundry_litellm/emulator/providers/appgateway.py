@@ -18,18 +18,17 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING
 
-from ..arm import json_body
 from ..errors import not_found
-from ..provider import Durations, Json, NameRule, Provider, prop
+from ..provider import Durations, Json, LateFailure, NameRule, Provider, prop
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from . import appgateway_config as config
 from . import kvaccess, reach
 from .appgateway_health import backend_health
 from .network import VERSIONS
-from .timed_put import put_with
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 KV_FAILURE_SECONDS = 27 * 60.0
@@ -70,27 +69,11 @@ class ApplicationGateway(Provider):
             return None
         if req.method == "PATCH":
             return self._update_tags(arm, req, ref)
-        if req.method != "PUT":
-            return None
-        self._api_version = req.api_version or ""
-        body = json_body(req)
-        existing = arm.world.get(ref.key)
-        seconds = self.durations.update if existing is not None else self.durations.create
-        denied = _certificate_denied(arm.world, body, _vnet_of_body(body), at=arm.world.now() +
-                                     arm.world.scaled(seconds))
-        if denied is None:
-            return put_with(arm, req, ref, self, fault, body=body)
-        url = denied
-        message = (f"Problem occured while accessing and validating KeyVault Secrets associated with Application "
-                   f"Gateway '{ref.id}'. See details below: ApplicationGatewayKeyVaultSecretAccessDenied: Access "
-                   f"denied for KeyVault Secret '{url}' for Application Gateway '{ref.id}'. Make sure that Identity "
-                   "assigned to Application Gateway has access to the KeyVault associated with secret.")
-        fail = {"code": "ApplicationGatewayKeyVaultSecretException", "message": message, "status": 400}
-        return put_with(arm, req, ref, self, fault, body=body, seconds=KV_FAILURE_SECONDS, fail=fail)
+        if req.method == "PUT":
+            self._api_version = req.api_version or ""
+        return None
 
     def _update_tags(self, arm: Arm, req: Request, ref: ArmRef) -> Response:
-        from ..arm import Response
-
         record = arm.world.get(ref.key)
         if record is None:
             raise not_found(self.type, ref.name, ref.resource_group)
@@ -100,8 +83,6 @@ class ApplicationGateway(Provider):
         return Response(200, arm.world.render(record))
 
     def _backend_health(self, arm: Arm, req: Request, ref: ArmRef) -> Response:
-        from ..arm import Response
-
         world = arm.world
         record = world.get(ref.key)
         if record is None:
@@ -117,6 +98,20 @@ class ApplicationGateway(Provider):
         return Response(202, None, headers)
 
     # --- hooks -------------------------------------------------------------------------------------------
+    def late_failure(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> LateFailure | None:
+        """A certificate the gateway's identities cannot read when the write is done: the write fails after the RP
+        has retried for KV_FAILURE_SECONDS."""
+        done = world.now() + world.scaled(self.put_duration(world, ref, body, existing))
+        url = _certificate_denied(world, body, _vnet_of_body(body), at=done)
+        if url is None:
+            return None
+        message = (f"Problem occured while accessing and validating KeyVault Secrets associated with Application "
+                   f"Gateway '{ref.id}'. See details below: ApplicationGatewayKeyVaultSecretAccessDenied: Access "
+                   f"denied for KeyVault Secret '{url}' for Application Gateway '{ref.id}'. Make sure that Identity "
+                   "assigned to Application Gateway has access to the KeyVault associated with secret.")
+        return LateFailure(KV_FAILURE_SECONDS, {"code": "ApplicationGatewayKeyVaultSecretException",
+                                                "message": message, "status": 400})
+
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         config.check(world, body["id"], body, self._api_version or max(VERSIONS))
 

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 from ..authz import DEFAULT_OBJECT_ID
 from ..errors import ArmError, bad_request, conflict, group_not_found
 from ..provider import Json, Provider
+from ..wire import Fault, Request, Response
 from ..world import TENANT_ID, World
 from .data_common import GUID, is_guid, iso_now
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 VERSIONS = frozenset({
@@ -98,8 +99,6 @@ class RoleAssignment(Provider):
     top_level = ()
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
-        from ..arm import Response
-
         if ref.is_collection and req.method == "GET":
             if ref.resource_group is not None and arm.world.get(ref.group_id or "") is None:
                 raise group_not_found(ref.resource_group)

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..authz import DEFAULT_OBJECT_ID
 from ..errors import bad_request
+from ..wire import Fault, Request, Response
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
     from ..provider import Provider
 

@@ -19,19 +19,18 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from ..arm import json_body
 from ..errors import ArmError, bad_request, conflict
 from ..provider import Durations, Json, NameRule, Provider, prop, require
+from ..wire import Fault, Request, Response
 from ..world import World
 from . import reach
 from .aca_app import ContainerApp
 from .aca_common import APP_TYPE, ENV_TYPE, VERSIONS, app_environment_id, infrastructure_subnet, is_workload_profiles
 from .common import system_data
 from .privatelink import connections_to
-from .timed_put import put_with
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 DELEGATION = "microsoft.app/environments"
@@ -88,12 +87,12 @@ class ManagedEnvironment(Provider):
             raise conflict("ManagedEnvironmentOperationInProgress",
                            f"Cannot modify Container Apps environment {ref.name} because another operation is in "
                            "progress.")
-        if req.method != "PUT":
-            return None
-        body = json_body(req)
-        seconds = CREATE_IN_VNET if infrastructure_subnet(body) else CREATE_PLAIN
-        return put_with(arm, req, ref, self, fault, body=body,
-                        seconds=seconds if arm.world.get(ref.key) is None else None)
+        return None
+
+    def put_duration(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> float:
+        if existing is not None:
+            return self.durations.update
+        return CREATE_IN_VNET if infrastructure_subnet(body) else CREATE_PLAIN
 
     # --- validation ------------------------------------------------------------------------------------
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:

@@ -26,13 +26,14 @@ from ... import regions
 from ..armpath import ArmRef
 from ..errors import bad_request
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response
 from ..world import World
 from .common import new_guid, new_key
 from .data_common import display_region, iso_now, same_name_elsewhere
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 VERSIONS = frozenset({
     "2021-04-15", "2021-10-15", "2022-05-15", "2022-08-15", "2022-11-15", "2023-04-15", "2023-09-15",
@@ -87,7 +88,6 @@ class DatabaseAccount(Provider):
     # Azure CLI recordings cosmosdb/test_cosmosdb_sql_role.yaml, test_delete_database_account.yaml: "Creating"
     creating_state = "Creating"
     durations = Durations(create=120, update=30, delete=60)  # delete: an estimate
-    global_name = True
     name_rule = _AccountName(3, 44, "", "")
     top_level = ("tags", "kind", "identity")
     actions = {"listkeys": "list_keys"}

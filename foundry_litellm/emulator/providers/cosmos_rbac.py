@@ -25,16 +25,16 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import TENANT_ID, World
 from .authorization import PROPAGATION_SECONDS
 from .cosmos import enqueued
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 VERSIONS = frozenset({
     "2021-04-15", "2021-10-15", "2022-05-15", "2022-08-15", "2022-11-15", "2023-04-15", "2023-09-15",
@@ -135,8 +135,6 @@ class SqlRoleDefinition(_CosmosRbac):
     type = DEFINITION_TYPE
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
-        from ..arm import Response
-
         world = arm.world
         if ref.is_collection:
             account = world.get(ref.id.rsplit("/", 1)[0])

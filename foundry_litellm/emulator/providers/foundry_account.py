@@ -21,10 +21,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .. import registration
-from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from .common import system_data
 from .foundry_common import (
@@ -43,7 +43,7 @@ from .foundry_common import (
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # AmlRp compares the delegation's serviceName case-sensitively (Azure/bicep-ptn-aiml-landing-zone PR #111).

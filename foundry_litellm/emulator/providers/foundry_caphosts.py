@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..arm import json_body
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from .authorization import role_state
 from .foundry_common import (
@@ -44,7 +44,7 @@ from .foundry_common import (
 )
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 _NAME = NameRule(1, 255, r"[a-zA-Z0-9][a-zA-Z0-9\-_]*", "letters, digits, '-' and '_', starting with a letter or digit")
 _CONNECTION_LISTS = ("aiServicesConnections", "storageConnections", "threadStorageConnections",

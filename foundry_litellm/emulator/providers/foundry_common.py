@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request
 from ..provider import Json, Provider
+from ..wire import Fault, Request, Response
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..world import World
 
 NAMESPACE = "Microsoft.CognitiveServices"

@@ -17,11 +17,12 @@ from ... import regions
 from ..armpath import ArmRef
 from ..errors import ArmError, not_found
 from ..provider import Durations, Json, Provider
+from ..wire import Fault, Request, Response
 from ..world import World
 from .foundry_common import ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELETE_KIND
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 LINK_RELEASE_TAIL = "link_release"  # the range the world draws each link's release from (tails.py)
 DELETED_TYPE = f"{NAMESPACE}/deletedAccounts"
@@ -63,8 +64,6 @@ class DeletedAccounts(Provider):
     location = "none"
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
-        from ..arm import Response
-
         if req.method != "GET" or not ref.is_collection:
             raise _method_not_allowed(req)
         return Response(200, {"value": [_render_deleted(e) for e in _entries(arm.world, ref.subscription)]})
@@ -87,8 +86,6 @@ class DeletedAccount(Provider):
     durations = Durations(delete=30)
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
-        from ..arm import Response
-
         if ref.is_collection or req.method not in ("GET", "DELETE"):
             raise _method_not_allowed(req)
         entry = self._find(arm.world, ref)

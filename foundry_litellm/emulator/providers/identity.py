@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from ..armpath import ArmRef
 from ..provider import Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import TENANT_ID, World
 from .common import new_guid
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
@@ -36,8 +37,6 @@ class UserAssignedIdentity(Provider):
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection:
             return None
-        from ..arm import json_body
-
         response = arm.put(ref, self, json_body(req), req.api_version or "", fault)
         if response.status == 201 and isinstance(response.body, dict):
             # The recording: the 201 of a create carries Location: <the identity's own id> (a relative URL).

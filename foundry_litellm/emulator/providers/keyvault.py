@@ -20,9 +20,9 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from ..arm import json_body
 from ..errors import ArmError, bad_request, conflict
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import TENANT_ID, World
 from . import keyvault_deleted as deleted_vaults
 from .common import system_data
@@ -30,7 +30,7 @@ from .data_common import same_name_elsewhere, subscription_of
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 VERSIONS = frozenset({
@@ -73,7 +73,6 @@ class Vault(Provider):
     delete_style = "sync"
     creating_state = "RegisteringDns"
     durations = Durations(create=24)
-    global_name = True
     name_rule = _VaultName(3, 24, "", "")
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:

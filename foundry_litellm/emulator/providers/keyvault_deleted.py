@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ArmError, not_found
 from ..provider import Durations, Json, Provider
+from ..wire import Fault, Request, Response
 from ..world import World
 from .data_common import iso_at, subscription_of
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 KIND = "keyvault"
@@ -111,8 +112,6 @@ class _DeletedVaults(Provider):
         self.api_versions = api_versions  # type: ignore[misc]
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
-        from ..arm import Response
-
         world = arm.world
         _expire(world)
         sub = ref.subscription.lower()
@@ -135,8 +134,6 @@ class _DeletedVaults(Provider):
 
     def _purge(self, arm: Arm, entry: Json, api_version: str, fault: Fault) -> Response:
         """202 + Location; the entry goes when the operation completes (a transient record carries it)."""
-        from ..arm import Response
-
         if entry["properties"]["purgeProtectionEnabled"]:
             raise ArmError(405, "MethodNotAllowed", "Operation 'DeletedVaultPurge' is not allowed.")
         world = arm.world

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ..armpath import ArmRef
 from ..errors import bad_request
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import TENANT_ID, World
 from .common import new_guid, new_key, put_done_at_once
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
 SOFT_DELETE_KIND = "loganalytics"
@@ -69,8 +70,6 @@ class Workspace(Provider):
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection or arm.world.get(ref.key) is not None:
             return None
-        from ..arm import json_body
-
         body = json_body(req)
         if ref.key in arm.world.soft_deleted(SOFT_DELETE_KIND):
             # The recording (``monitor log-analytics workspace recover``): a PUT on a soft-deleted workspace answers

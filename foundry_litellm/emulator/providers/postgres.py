@@ -30,14 +30,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from ..arm import merge_patch
 from ..errors import ArmError, bad_request, conflict, not_found
 from ..provider import Durations, Json, NameRule, Provider, prop
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from .data_common import iso_now, same_name_elsewhere
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 VERSIONS = frozenset({
@@ -82,8 +84,6 @@ class _PostgresProvider(Provider):
         if req.method not in ("PUT", "DELETE") or ref.action is not None or ref.is_collection:
             return None
         if req.method == "PUT":
-            from ..arm import json_body
-
             return self.accepted(arm, ref, arm.put(ref, self, json_body(req), req.api_version or "", fault))
         return self.accepted(arm, ref, arm.delete(ref, self, req.api_version or "", fault, req.query), delete=True)
 
@@ -105,7 +105,6 @@ class _PostgresProvider(Provider):
 class FlexibleServer(_PostgresProvider):
     type = SERVER_TYPE
     durations = Durations(create=270, update=60, delete=60)  # update and delete: estimates
-    global_name = True
     name_rule = NameRule(3, 63, r"[a-z0-9]+(-[a-z0-9]+)*", "lower-case letters, digits and single hyphens, not "
                          "starting or ending with a hyphen", code="InvalidParameterValue")
     top_level = ("tags", "sku", "identity")
@@ -114,8 +113,6 @@ class FlexibleServer(_PostgresProvider):
 
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         """A weak password is accepted; the operation then fails (Azure/reliable-web-app-pattern-java#98)."""
-        from ..arm import Fault, merge_patch
-
         if req.method not in ("PUT", "PATCH") or ref.action is not None or ref.is_collection:
             return super().handle(arm, req, ref, fault)
         try:
@@ -135,7 +132,7 @@ class FlexibleServer(_PostgresProvider):
             return self.accepted(arm, ref, arm.put(ref, self, body, req.api_version or "", failing))
         assert existing is not None
         merged = merge_patch(copy.deepcopy(arm.world.render(existing)), body)
-        return arm.put(ref, self, merged, req.api_version or "", failing, validate_spec=False)
+        return arm.put(ref, self, merged, req.api_version or "", failing, patch=True)
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         if same_name_elsewhere(world, SERVER_TYPE, ref) is not None:

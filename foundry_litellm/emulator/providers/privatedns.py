@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from ..armpath import ArmRef
 from ..errors import ArmError, bad_request, conflict, not_found
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 VERSIONS = frozenset({"2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"})
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
@@ -31,8 +32,6 @@ RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
 def _put_accepted(provider: Provider, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
     """A zone or link PUT: 202 with the body ``{}`` and both operation headers (Azure CLI recording
     privatedns__test_PutZone_ZoneNotExists_ExpectZoneCreated.yaml; an update answers the same way)."""
-    from ..arm import Response, json_body
-
     if req.method != "PUT" or ref.action is not None or ref.is_collection:
         return None
     response = arm.put(ref, provider, json_body(req), req.api_version or "", fault)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response
 from ..world import World
 from .common import new_guid
 from .data_common import subscription_of
@@ -32,7 +33,7 @@ from .privatednszonegroup import PrivateDnsZoneGroup
 from .privatelink import CONNECTION_KINDS, GROUPS, PE_TYPE, PERMITTED_TYPES, Endpoint, endpoints_of, hosts_for
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
     from ..armpath import ArmRef
 
 

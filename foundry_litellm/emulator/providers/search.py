@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..armpath import ArmRef
 from ..errors import conflict
 from ..provider import Durations, Json, NameRule, Provider
+from ..wire import Fault, Request, Response, json_body
 from ..world import World
 from .common import put_done_at_once
 from .data_common import same_name_elsewhere
@@ -33,7 +34,7 @@ SERVICE_TYPE = "Microsoft.Search/searchServices"
 INSTANT_SKUS = frozenset({"standard", "free"})
 
 if TYPE_CHECKING:
-    from ..arm import Arm, Fault, Request, Response
+    from ..arm import Arm
 
 
 class SearchService(Provider):
@@ -44,7 +45,6 @@ class SearchService(Provider):
     creating_state = "provisioning"
     updating_state = "provisioning"
     durations = Durations(create=290)
-    global_name = True
     name_rule = NameRule(2, 60, r"[a-z0-9][a-z0-9]+(-[a-z0-9]+)*", "lower-case letters, digits and single dashes, "
                          "not starting or ending with a dash", code="InvalidName")
     top_level = ("tags", "sku", "identity")
@@ -52,8 +52,6 @@ class SearchService(Provider):
     def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection or arm.world.get(ref.key) is not None:
             return None
-        from ..arm import json_body
-
         body = json_body(req)
         sku = str((body.get("sku") or {}).get("name") or "").lower() if isinstance(body.get("sku"), dict) else ""
         if sku not in INSTANT_SKUS:

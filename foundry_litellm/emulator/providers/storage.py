@@ -43,7 +43,6 @@ class StorageAccount(Provider):
     put_style = "location"  # 202 + Location, no body
     delete_style = "sync"
     durations = Durations(create=27)
-    global_name = True
     name_rule = _AccountName(3, 24, "", "")
     top_level = ("tags", "sku", "kind", "identity", "extendedLocation", "zones", "placement")
     actions = {"listkeys": "list_keys"}

@@ -1,0 +1,28 @@
+"""Writing a Key Vault secret through the management plane: what every step that stores a secret shares (the
+vault's secrets step, the PostgreSQL credentials, the App Gateway's certificate)."""
+
+from __future__ import annotations
+
+from foundry_litellm.azure_ops import body_bytes, raw
+from foundry_litellm.context import RunContext
+from foundry_litellm.step import ArmStep, Json, Sdk
+
+
+def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str], *,
+                 content_type: str | None = None) -> Json | None:
+    """PUT one secret (synchronous on the management plane); the value goes only to Azure."""
+    ops = ctx.clients.get("keyvault").secrets
+    props: Json = {"value": value, "attributes": {"enabled": True}}
+    if content_type:
+        props["contentType"] = content_type
+    body = {"tags": tags, "properties": props}
+    put = ops.create_or_update
+    args = (ctx.resource_group, ctx.names.key_vault, name)
+    result: Json | None = ctx.run(step, "write", lambda **kw: put(*args, body_bytes(body), cls=raw, **kw),
+                                  timeout=step.create_timeout)
+    return result
+
+
+# Key Vault secrets on the management plane (synchronous PUT; no DELETE: secrets go with their vault).
+VAULT_SECRETS = Sdk("keyvault", "secrets", delete="delete", put="create_or_update")
+MASTER_KEY = "litellm-master-key"

@@ -15,9 +15,7 @@ from typing import Any
 
 __all__ = ["DEFAULT_TIME_SCALE", "AdminClient", "Emulator", "EmulatorConfig", "config_from_env"]
 
-# One emulated second per 500 real ones: a whole deployment (about 30 Azure minutes on its critical path)
-# runs in a few seconds, which keeps tests and the embedded target quick.
-DEFAULT_TIME_SCALE = 0.002
+from .timescale import DEFAULT_TIME_SCALE
 
 
 def __getattr__(name: str) -> Any:

@@ -8,13 +8,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import DEFAULT_TIME_SCALE
 from .admin import AdminClient
 from .authz import parse_roles, roles_from_env
 from .registration import PROFILES
 from .server import EmulatorConfig, EmulatorServer
 from .tails import tails_from
 from .throttle import buckets_from
+from .timescale import DEFAULT_TIME_SCALE
 
 STRICT_ENV = "FOUNDRY_LITELLM_EMULATOR_STRICT"
 SPECS_ENV = "FOUNDRY_LITELLM_EMULATOR_SPECS"

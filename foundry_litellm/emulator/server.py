@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import DEFAULT_TIME_SCALE
 from .arm import Arm
 from .armpath import parse
 from .authz import Caller, RoleSpecError
@@ -26,6 +25,7 @@ from .requestlog import WRITE_METHODS, RequestLog, body_for_log
 from .specs import shared_validator
 from .store import Store
 from .throttle import Throttle, Verdict, buckets_from, principal_of, subscription_of
+from .timescale import DEFAULT_TIME_SCALE
 from .tls import load_or_create_ca, server_context
 from .wire import Fault, Request, Response, iso, retry_headers
 from .world import World

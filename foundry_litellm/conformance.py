@@ -513,8 +513,8 @@ def _make_groups(run: Replay, items: list[Interaction]) -> None:
 
 def _compare(result: Result, run: Replay, i: int) -> None:
     it, client = run.items[i], run.client
-    ref = parse(urlsplit(it.uri).path, method=it.method)
-    label = f"{it.method} {ref.type if ref else urlsplit(it.uri).path}"
+    type_ = arm_type(it)
+    label = f"{it.method} {type_ or urlsplit(it.uri).path}"
     status, headers, text = run.send(it)
     problems = {"status": f"status {it.status}, emulator {status}" if status != it.status else ""}
     want, got = lro_contract(it.headers, it.text), lro_contract(headers, text)
@@ -539,12 +539,22 @@ def _compare(result: Result, run: Replay, i: int) -> None:
         lacking, total = missing_paths(recorded, parse_json(text)), len(property_paths(recorded))
         result.paths_recorded += total
         result.paths_matched += total - len(lacking)
-        read = tool_reads(ref.type if ref else "", property_paths(recorded))
+        read = tool_reads(type_, property_paths(recorded))
         result.read_recorded += len(read)
         result.read_matched += len(read - set(lacking))
         if lacking:
             more = f" (+{len(lacking) - 8})" if len(lacking) > 8 else ""
             result.mismatches.append(f"{label}: lacks {', '.join(lacking[:8])}{more}")
+
+
+def arm_type(it: Interaction) -> str:
+    """The ARM type an interaction addresses; a namespace's registration counts as ``Microsoft.Resources/providers``
+    (what the registration step reads)."""
+    path = urlsplit(it.uri).path
+    if registration.route(path) is not None:
+        return "Microsoft.Resources/providers"
+    ref = parse(path, method=it.method)
+    return ref.type if ref is not None else ""
 
 
 def tool_reads(type_: str, paths: Iterable[str]) -> set[str]:

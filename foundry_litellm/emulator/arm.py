@@ -13,6 +13,7 @@ import copy
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .. import regions
@@ -219,15 +220,7 @@ class Arm:
         self.world.store_record(record)
         provider.committed(self.world, ref, record, existing)
         status = 200 if existing is not None else provider.create_status
-        if style == "held":
-            stored.setdefault("properties", {})["provisioningState"] = \
-                provider.updating_state if existing is not None else provider.creating_state
-            # a stall holds the answer until the operation is released (the client may be gone by then)
-            op = self.world.start_operation(record, kind=kind, seconds=seconds, busy=busy, stall=fault.stall)
-            op["held"] = True  # no operation URL: the client waits on its request
-            key = record["id"]
-            return Response(status, held=(op["id"], lambda: self._answer_when_done(key, status)))
-        if style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
+        if style == "sync" or (style != "held" and seconds <= 0 and not fault.fail and not fault.stall):
             stored.setdefault("properties", {})["provisioningState"] = "Succeeded"
             provider.completed(self.world, record, {"kind": kind})
             return Response(status, self.world.render(record))
@@ -237,7 +230,16 @@ class Arm:
                                         fail=fault.fail, stall=fault.stall)
         if late is not None:  # the failure comes when the RP gives up, whatever the write would have taken
             op["due"] = op["start"] + self.world.scaled(late.seconds)
+        if style == "held":
+            key = record["id"]
+            return self._held(op, lambda: self._answer_when_done(key, status))
         return self._lro_response(style, status, record, op, api_version)
+
+    def _held(self, op: Json, answer: Callable[[], Response]) -> Response:
+        """The answer to a synchronous write, given once ``op`` is done (no operation URL: the client waits on its
+        request; a stalled operation holds it until released, by when the client may be gone)."""
+        op["held"] = True
+        return Response(0, held=(op["id"], answer))
 
     def contention(self, ref: ArmRef, active: Json) -> ArmError:
         """How a write finds another operation holding what it needs, in the form the Network RP uses there."""
@@ -371,6 +373,8 @@ class Arm:
         active = self.world.in_flight(busy)
         if active is not None:
             if active["kind"] == "delete" and active["resource"].lower() == ref.key:
+                if provider.delete_style == "held":  # the same wait as the first DELETE's
+                    return self._held(active, lambda: Response(200))
                 return self._lro_response(_delete_style(provider), 202, record, active, api_version)
             raise another_operation(ref.id, active["id"])
         self.check_deletable(record)
@@ -378,16 +382,15 @@ class Arm:
             _fail_now(fault)
         provider.deleting(self.world, record, query or {})
         seconds = provider.delete_duration(self.world, record)
-        if provider.delete_style == "held":
-            record["body"].setdefault("properties", {})["provisioningState"] = provider.deleting_state
-            op = self.world.start_operation(record, kind="delete", seconds=seconds, busy=busy)
-            return Response(200, held=(op["id"], lambda: Response(200)))
-        if provider.delete_style == "sync" or (seconds <= 0 and not fault.fail and not fault.stall):
+        if provider.delete_style == "sync" or (provider.delete_style != "held" and seconds <= 0 and not fault.fail
+                                               and not fault.stall):
             self.world.remove(record)
             return Response(200)
         record["body"].setdefault("properties", {})["provisioningState"] = provider.deleting_state
         op = self.world.start_operation(record, kind="delete", seconds=seconds, busy=busy,
                                         fail=fault.fail, stall=fault.stall)
+        if provider.delete_style == "held":
+            return self._held(op, lambda: Response(200))
         return self._lro_response(_delete_style(provider), 202, record, op, api_version)
 
     def _answer_when_done(self, key: str, status: int) -> Response:

@@ -72,6 +72,7 @@ class RunContext:
         self.poll_interval = max(0.01, 5.0 * time_scale)
         self.sleep = sleep
         self._outputs: dict[str, dict[str, str]] = {}
+        self.owned_parents: dict[str, bool] = {}  # resource id (lower case) -> ours, as read once in this run
         self._warnings: dict[str, str] = {}
         self._lock = threading.Lock()
 

@@ -161,8 +161,11 @@ class ArmStep(Step):
         parent = self.parent()
         if parent is None:
             return True
-        live = parent.read(ctx)
-        return live is not None and parent.owned(ctx, live)
+        key = parent.resource_id(ctx).lower()
+        if key not in ctx.owned_parents:  # one read per parent and run, however many children it has
+            live = parent.read(ctx)
+            ctx.owned_parents[key] = live is not None and parent.owned(ctx, live)
+        return ctx.owned_parents[key]
 
     def body(self, ctx: RunContext) -> Json:
         raise NotImplementedError

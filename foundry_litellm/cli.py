@@ -31,6 +31,7 @@ _debug = False
 class OutputFormat(StrEnum):
     human = "human"
     json = "json"
+    markdown = "markdown"  # deploy --plan only: a pull-request comment
 
 
 class OutputsFormat(StrEnum):
@@ -63,12 +64,17 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", envvar="FOUNDRY_LITELLM_YES
                                       help="Do not ask for confirmation (needed without a terminal).")]
 ParallelOpt = Annotated[int, typer.Option(envvar="FOUNDRY_LITELLM_PARALLEL", help="Steps run at once.")]
 OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", envvar="FOUNDRY_LITELLM_OUTPUT",
-                                                 help="human or json (results on stdout, progress on stderr).")]
+                                                 help="human, json, or markdown (deploy --plan: a compact "
+                                                      "table of the changes for a pull request). Results on "
+                                                      "stdout, progress on stderr.")]
 
 
 def _options(**kwargs: Any) -> Any:
     from .engine import Options
 
+    if kwargs.get("output") is OutputFormat.markdown and not kwargs.pop("plan", False):
+        raise ConfigError("--output", "markdown is a plan's format: use it with deploy --plan")
+    kwargs.pop("plan", None)
     global _debug
     _debug = bool(kwargs.get("debug"))
     output = kwargs.pop("output", "human")
@@ -158,7 +164,7 @@ def deploy(
 
     opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
                     ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
-                    yes=yes, parallel=parallel, output=output,
+                    yes=yes, parallel=parallel, output=output, plan=plan,
                     rotate=frozenset({"litellm-master-key"}) if rotate_master_key else frozenset())
     pending = commands.deploy(opts, plan=plan, confirm=_confirm)
     if plan and detailed_exitcode and pending:
@@ -221,6 +227,112 @@ def gateway_config(config: ConfigOpt = None, subscription: SubscriptionOpt = Non
 
     loaded = config_module.load(config, require_openai=False, subscription_id=subscription)
     sys.stdout.write(render(loaded.gateway))
+
+
+state_app = typer.Typer(help="Read and manage the environment's state (local file or Azure Blob Storage).",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("pull")
+def state_pull(config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+               subscription: SubscriptionOpt = None) -> None:
+    """Print the state document (JSON) as the backend holds it."""
+    from . import state_commands
+
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    sys.stdout.write(state_commands.pull(backend))
+
+
+@state_app.command("push")
+def state_push(file: Annotated[Path, typer.Argument(help="A state document (JSON), e.g. from 'state pull'.")],
+               config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+               subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Replace the state with FILE, after checking it (the replaced version stays in the history)."""
+    from . import state_commands
+
+    if not file.is_file():
+        raise ConfigError("FILE", f"{file} is not a file")
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    text = state_commands.checked(file.read_text(), str(file), backend.environment)
+    state_commands.replace(backend, text, f"push of {file}", yes=yes, confirm=_confirm)
+    typer.echo(f"state of '{backend.environment}' replaced with {file}", err=True)
+
+
+@state_app.command("list")
+def state_list(config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+               subscription: SubscriptionOpt = None, output: OutputOpt = OutputFormat.human) -> None:
+    """The steps the state records, with their status and resource id."""
+    from . import state_commands
+    from .output import print_json
+
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    rows = state_commands.listing(backend)
+    if output is OutputFormat.json:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['step']:<48} {row['status']:<12} {row['resource_id']}")
+
+
+@state_app.command("history")
+def state_history(config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+                  subscription: SubscriptionOpt = None, output: OutputOpt = OutputFormat.human) -> None:
+    """Earlier versions of the state (newest first): what 'state rollback VERSION' can restore."""
+    from . import state_commands
+    from .output import print_json
+
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    versions = backend.history()
+    if output is OutputFormat.json:
+        print_json([{"version": v.id, "saved_at": v.saved_at.isoformat(), "size": v.size} for v in versions])
+        return
+    if not versions:
+        typer.echo(f"no earlier version of '{backend.environment}' at {backend.describe()}", err=True)
+    for version in versions:
+        typer.echo(f"{version.id:<44} {version.saved_at:%Y-%m-%d %H:%M:%S} UTC  {version.size} bytes")
+
+
+@state_app.command("rollback")
+def state_rollback(version: Annotated[str, typer.Argument(help="A version 'state history' lists.")],
+                   config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+                   subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Restore an earlier version of the state (the current one stays in the history)."""
+    from . import state_commands
+
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    text = state_commands.checked(backend.read_version(version), f"version {version}", backend.environment)
+    state_commands.replace(backend, text, f"rollback to {version}", yes=yes, confirm=_confirm)
+    typer.echo(f"state of '{backend.environment}' rolled back to {version}", err=True)
+
+
+@state_app.command("unlock")
+def state_unlock(lock_id: Annotated[str, typer.Argument(help="The lock id a refused run printed.")],
+                 config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+                 subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Break a stale lock (a run that died holding the state's lease), as 'terraform force-unlock' does."""
+    from . import state_commands
+
+    _, backend = state_commands.backend_of(config, state_dir, subscription)
+    holder = state_commands.unlock(backend, lock_id, yes=yes, confirm=_confirm)
+    typer.echo(f"unlocked: the lock of {holder} is broken", err=True)
+
+
+@state_app.command("migrate")
+def state_migrate(to: Annotated[str, typer.Option("--to", help="azure_blob or local: where the state goes.")],
+                  config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"),
+                  subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Move the state to another backend (both locked meanwhile); the source is left as it was."""
+    from . import state_commands
+
+    if to not in ("azure_blob", "local"):
+        raise ConfigError("--to", f"'{to}' is not a backend: azure_blob or local")
+    loaded, _ = state_commands.backend_of(config, state_dir, subscription)
+    source, target = state_commands.migrate(loaded, state_dir, to, yes=yes, confirm=_confirm)
+    typer.echo(f"copied {source.describe()} to {target.describe()}", err=True)
+    if loaded.state.backend != to:
+        typer.echo(f'now set backend = "{to}" in the [state] section (or FOUNDRY_LITELLM_STATE_BACKEND={to})',
+                   err=True)
 
 
 def _report(exc: BaseException, code: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,30 @@ _CLIENTS: dict[str, tuple[str, str]] = {
     "cognitive": ("azure.mgmt.cognitiveservices", "CognitiveServicesManagementClient"),
     "containerapps": ("azure.mgmt.appcontainers", "ContainerAppsAPIClient"),
 }
+
+
+# The Blob service's host suffix in each cloud (Learn "Azure China developer guide", "Azure Government developer
+# guide").
+BLOB_SUFFIXES = {"AzureCloud": "blob.core.windows.net", "AzureChinaCloud": "blob.core.chinacloudapi.cn",
+                 "AzureUSGovernment": "blob.core.usgovcloudapi.net"}
+STATE_CONNECTION_STRING = "FOUNDRY_LITELLM_STATE_CONNECTION_STRING"
+STATE_SAS = "FOUNDRY_LITELLM_STATE_SAS"
+
+
+def blob_container(account_url: str, container: str, *, cloud: str, env: Mapping[str, str]) -> Any:
+    """The remote state's container: a connection string or a SAS from the environment when one is set (never from
+    the config file), else Entra ID through DefaultAzureCredential (role Storage Blob Data Contributor)."""
+    with _IMPORT_LOCK:
+        from azure.storage.blob import ContainerClient
+    options: dict[str, Any] = {"user_agent": f"foundry-litellm/{__version__}"}
+    if env.get(STATE_CONNECTION_STRING):
+        return ContainerClient.from_connection_string(env[STATE_CONNECTION_STRING], container, **options)
+    if env.get(STATE_SAS):
+        return ContainerClient(account_url, container, credential=env[STATE_SAS].lstrip("?"), **options)
+    from azure.identity import DefaultAzureCredential
+
+    return ContainerClient(account_url, container, credential=DefaultAzureCredential(authority=CLOUDS[cloud][1]),
+                           **options)
 
 
 # Python's per-module import locks detect a cycle between two threads importing azure.core.pipeline and its

@@ -15,7 +15,7 @@ from .engine import Options, Pipeline, Session, failures, first_failure
 from .errors import ToolError
 from .output import print_json, results_json, results_table, stderr_console
 from .runner import Outcome, StepResult
-from .state import StateStore
+from .state_backends import open_backend
 from .step import Action
 
 Confirm = Callable[[str, bool], None]
@@ -73,7 +73,7 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
     """Returns True when changes were pending (what --detailed-exitcode reports)."""
     if not plan and not opts.yes and not sys.stdin.isatty():
         confirm("", False)  # refuses before anything is sent: there is no one to ask
-    with Session(opts, require_openai=True, pipeline=_pipeline()) as session:
+    with Session(opts, require_openai=True, pipeline=_pipeline(), operation="plan" if plan else "deploy") as session:
         runner = session.runner()
         if plan or not opts.yes:
             for gap in access_gaps(session) or []:
@@ -103,7 +103,7 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
 
 
 def status(opts: Options) -> None:
-    with Session(opts, require_openai=False, pipeline=_pipeline()) as session:
+    with Session(opts, require_openai=False, pipeline=_pipeline(), operation="status") as session:
         results = session.runner().status()
         session.close_reporter()
         from steps import gateway_health
@@ -117,7 +117,7 @@ def status(opts: Options) -> None:
 def destroy(opts: Options, *, confirm: Confirm) -> None:
     if not opts.yes and not sys.stdin.isatty():
         confirm("", False)  # refuses before anything is sent: there is no one to ask
-    with Session(opts, require_openai=False, pipeline=_pipeline()) as session:
+    with Session(opts, require_openai=False, pipeline=_pipeline(), operation="destroy") as session:
         config = session.config
         confirm(f"Destroy environment '{config.environment}' (resource group {config.resource_group}, "
                 f"subscription {config.subscription_id})? Data in it is lost.", opts.yes)
@@ -131,9 +131,9 @@ def destroy(opts: Options, *, confirm: Confirm) -> None:
 
 def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: str | None) -> None:
     config = config_module.load(config_path, require_openai=False, subscription_id=subscription)
-    store = StateStore(state_dir, config.environment)
+    store = open_backend(config.state, config.environment, state_dir)
     if not store.exists():
-        raise ToolError(f"environment '{config.environment}' has not been deployed (no {store.path})",
+        raise ToolError(f"environment '{config.environment}' has not been deployed (no state at {store.describe()})",
                         hint="run 'foundry-litellm deploy' first")
     produced = store.load().data.get("outputs") or {}
     if not produced:
@@ -163,6 +163,13 @@ def _print_warnings(session: Session) -> None:
 
 def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
                    produced: dict[str, Any] | None = None, *, extra: dict[str, Any] | None = None) -> None:
+    if opts.output == "markdown":
+        from .markdown import plan_markdown
+
+        sys.stdout.write(plan_markdown(results, environment=session.config.environment,
+                                       resource_group=session.config.resource_group))
+        _print_warnings(session)
+        return
     if opts.output == "json":
         payload: dict[str, Any] = {"command": command, "environment": session.config.environment,
                                    "summary": _summary(results), "steps": results_json(results), **(extra or {})}
@@ -190,7 +197,7 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
 
 def check_access(opts: Options) -> list[str] | None:
     """``validate`` against a target: the rights deploy and destroy need in the group, before any write."""
-    with Session(opts, require_openai=True, pipeline=_pipeline()) as session:
+    with Session(opts, require_openai=True, pipeline=_pipeline(), operation="validate") as session:
         gaps = access_gaps(session, ("write", "delete"))
         _print_warnings(session)
         return gaps

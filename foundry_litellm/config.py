@@ -9,7 +9,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
@@ -198,6 +198,37 @@ class SearchSection(_Section):
     sku: Literal["basic", "standard", "standard2", "standard3"] = "basic"
 
 
+class StateSection(_Section):
+    """Where the state lives: a local file (default) or a blob in Azure Storage, shared by a team and its CI."""
+
+    backend: Literal["local", "azure_blob"] = "local"
+    storage_account: Annotated[str | None, Field(pattern=r"^[a-z0-9]{3,24}$")] = None
+    # Container names: 3-63 lowercase letters, digits and single hyphens (Learn "Naming and referencing containers").
+    container: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=3, max_length=63)] = \
+        "foundry-litellm-state"
+    key: Annotated[str | None, Field(pattern=r"^[^\\]{1,1024}$")] = None  # default: <environment>.json
+    endpoint: str | None = None  # any Blob endpoint (a sovereign cloud's, Azurite's); default from the account
+    resource_group: str | None = None  # where `state bootstrap` creates the account; default: azure.resource_group
+    lease_seconds: Annotated[int, Field(ge=15, le=60)] = 60  # a dead runner's lease expires within this
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and urlparse(value).scheme not in ("https", "http"):
+            raise ValueError(f"'{value}' is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> StateSection:
+        if self.backend == "azure_blob" and not self.storage_account:
+            raise ValueError("backend 'azure_blob' needs storage_account")
+        return self
+
+
+# Every [state] field can come from the environment instead (a pipeline's variables), overriding the file.
+STATE_ENV = {field: f"FOUNDRY_LITELLM_STATE_{field.upper()}" for field in StateSection.model_fields}
+
+
 class ConfigFile(_Section):
     environment: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")] = "dev"
     azure: AzureSection
@@ -208,6 +239,7 @@ class ConfigFile(_Section):
     postgres: PostgresSection = Field(default_factory=PostgresSection)
     search: SearchSection = Field(default_factory=SearchSection)
     gateway: GatewaySection = Field(default_factory=GatewaySection)
+    state: StateSection = Field(default_factory=StateSection)
 
     @model_validator(mode="before")
     @classmethod
@@ -257,6 +289,7 @@ class Config:
     search: SearchSection
     foundry: FoundrySection
     gateway: GatewaySection
+    state: StateSection = field(default_factory=StateSection)
 
     @property
     def projects(self) -> int:
@@ -345,6 +378,9 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+    overrides = {field: env[name] for field, name in STATE_ENV.items() if env.get(name)}
+    if overrides:
+        raw["state"] = {**(raw.get("state") or {}), **overrides}
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
@@ -377,7 +413,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
         link_existing_dns_zones=parsed.network.link_existing_dns_zones,
         openai_api_base=base, openai_resource_id=resource_id,
         openai_key_present=key_present, key_vault=parsed.key_vault, postgres=parsed.postgres,
-        search=parsed.search, foundry=parsed.foundry, gateway=parsed.gateway,
+        search=parsed.search, foundry=parsed.foundry, gateway=parsed.gateway, state=parsed.state,
     )
     _check_names(config)
     return config

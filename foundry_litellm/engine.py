@@ -24,7 +24,8 @@ from .names import Names
 from .output import LiveReporter, PlainReporter
 from .runner import Runner, StepResult
 from .secrets import SecretValues
-from .state import DEFAULT_DIR, State, StateStore
+from .state import DEFAULT_DIR, State
+from .state_backends import open_backend
 from .step import Step
 
 TargetKind = Literal["azure", "endpoint", "emulator"]
@@ -76,12 +77,13 @@ class Pipeline(Protocol):
 class Session:
     """One command's run: holds the lock, the embedded emulator if any, the clients and the reporter."""
 
-    def __init__(self, options: Options, *, require_openai: bool, pipeline: Pipeline) -> None:
+    def __init__(self, options: Options, *, require_openai: bool, pipeline: Pipeline, operation: str) -> None:
         options.check()
         self.options = options
+        self.operation = operation  # what the state's lock says this run is doing
         self.config: Config = config_module.load(options.config_path, require_openai=require_openai,
                                                  subscription_id=options.subscription)
-        self.store = StateStore(options.state_dir, self.config.environment)
+        self.store = open_backend(self.config.state, self.config.environment, options.state_dir, cloud=options.cloud)
         self.pipeline = pipeline
         self.steps = pipeline.pipeline(self.config)
         self._emulator: Any = None
@@ -90,7 +92,7 @@ class Session:
         self.log_path: Path | None = None
 
     def __enter__(self) -> Session:
-        self.store.acquire()
+        self.store.acquire(self.operation)
         try:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
             target = self._target()

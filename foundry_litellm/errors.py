@@ -28,6 +28,11 @@ class StateLocked(ToolError):
     exit_code = 3  # another run holds the state
 
 
+class StateLockLost(ToolError):
+    """The run no longer holds the state's lock (a lease expired or broken): it stops before its next state write,
+    and nothing someone else wrote is overwritten."""
+
+
 class Kept(ToolError):
     """Destroy leaves this resource in place, on purpose (not ours, or held by something kept)."""
 

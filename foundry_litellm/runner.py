@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from . import azure_ops, retry
 from .context import Managed, RunContext, Unknown
 from .diff import Change
-from .errors import Kept, ToolError
+from .errors import Kept, StateLockLost, ToolError
 from .state import now_iso
 from .step import Action, Plan, Step
 
@@ -100,6 +100,7 @@ class Runner:
         self._upstream = _closure(self.steps)
         self._early: dict[str, Json | None] = {}
         self._results: dict[str, StepResult] = {}
+        self._lock_lost: str | None = None  # why no more steps start (another run may hold the state now)
 
     # --- the four modes ---------------------------------------------------------------------------------
     def deploy(self) -> list[StepResult]:
@@ -320,6 +321,8 @@ class Runner:
                     keys = step.lock_keys(self.ctx) if write else frozenset()
                     settled = _settled_without_running(step, [results[d] for d in sorted(deps[name])], reverse,
                                                        [still_running[k] for k in keys if k in still_running])
+                    if settled is None and self._lock_lost is not None:
+                        settled = StepResult(step.name, step.title, Outcome.SKIPPED, note=self._lock_lost)
                     if settled is not None:
                         results[name] = settled
                         self.reporter.finished(settled)
@@ -341,6 +344,8 @@ class Runner:
                         if isinstance(future.result().exception, azure_ops.OperationTimeout):
                             still_running.update(dict.fromkeys(step.lock_keys(self.ctx), step.name))
                     results[step.name] = future.result()
+                    if isinstance(results[step.name].exception, StateLockLost):  # start nothing more
+                        self._lock_lost = "not started: the run lost the state's lock"
                     self._results[step.name] = results[step.name]
                     self.reporter.finished(results[step.name])
         return [results[s.name] for s in steps]
@@ -354,7 +359,8 @@ class Runner:
             result = work(step)
         except Exception as exc:  # one step's failure is recorded, the others go on
             error = azure_ops.as_tool_error(exc)
-            self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
+            if not isinstance(exc, StateLockLost):  # the state is someone else's now: nothing more is written
+                self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
             result = StepResult(step.name, step.title, Outcome.FAILED, error=error, exception=exc)
         finally:
             retry.reset_deadline(token)

@@ -1,7 +1,9 @@
-"""The state file: one JSON document per environment, written atomically as each step finishes.
+"""The state: one JSON document per environment, written as each step finishes, in a backend.
 
 It holds, per step, its status, resource id, outputs, timestamps and the continuation token of a
-long-running operation in flight - never a secret. A lock file makes a second concurrent run fail fast.
+long-running operation in flight - never a secret. The local backend (``StateStore``) is a file with a lock file
+that makes a second concurrent run fail fast; ``blob_state.BlobStateStore`` keeps it in Azure Blob Storage under a
+lease. Both keep the versions a write replaced (``history``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import fcntl
 import json
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from .errors import StateLocked, ToolError
 
 SCHEMA_VERSION = 1
 DEFAULT_DIR = Path(".foundry-litellm")
+LOCAL_HISTORY = 50  # versions the local backend keeps
 
 
 def now_iso() -> str:
@@ -40,12 +45,68 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-class State:
-    """A thread-safe view of the state document; every change is saved at once."""
+def render(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
-        self.path = path
+
+def parse(text: str, where: str) -> dict[str, Any]:
+    """A state document read from ``where``, checked before anything relies on it."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ToolError(f"{where} is not valid JSON: {exc}",
+                        hint="restore a previous version ('foundry-litellm state history') or remove it to start "
+                             "over") from exc
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        found = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
+        raise ToolError(f"{where} has schema version {found}; this tool reads version {SCHEMA_VERSION}")
+    return data
+
+
+def fresh(environment: str, **identity: str) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "environment": environment, "created_at": now_iso(),
+            "steps": {}, "outputs": {}, **identity}
+
+
+@dataclass(frozen=True)
+class Version:
+    """An earlier version of the state document that a write replaced."""
+
+    id: str  # what `state rollback` takes
+    saved_at: datetime
+    size: int
+
+
+class Backend(Protocol):
+    """Where an environment's state lives, and its lock."""
+
+    environment: str
+
+    def describe(self) -> str: ...
+
+    def acquire(self, operation: str = "run") -> None: ...
+
+    def release(self) -> None: ...
+
+    def exists(self) -> bool: ...
+
+    def load(self, **identity: str) -> State: ...
+
+    def read_text(self) -> str | None: ...
+
+    def write_text(self, text: str) -> None: ...
+
+    def history(self) -> list[Version]: ...
+
+    def read_version(self, version: str) -> str: ...
+
+
+class State:
+    """A thread-safe view of the state document; every change is saved at once through ``save``."""
+
+    def __init__(self, data: dict[str, Any], save: Callable[[str], None]) -> None:
         self._data = data
+        self._write = save
         self._lock = threading.RLock()
 
     @property
@@ -75,18 +136,25 @@ class State:
 
     def _save(self) -> None:
         self._data["updated_at"] = now_iso()
-        write_atomic(self.path, json.dumps(self._data, indent=2, sort_keys=True) + "\n")
+        self._write(render(self._data))
 
 
 class StateStore:
+    """The local backend: ``<directory>/<environment>.json``, its lock file, and the versions writes replaced in
+    ``<directory>/history/<environment>/`` (hard links: keeping one costs no copy)."""
+
     def __init__(self, directory: Path, environment: str) -> None:
         self.directory = directory
         self.environment = environment
         self.path = directory / f"{environment}.json"
         self._lock_path = directory / f"{environment}.lock"
+        self._history = directory / "history" / environment
         self._lock_handle: TextIO | None = None
 
-    def acquire(self) -> None:
+    def describe(self) -> str:
+        return str(self.path)
+
+    def acquire(self, operation: str = "run") -> None:
         """Hold the environment's lock for this run, or fail at once (exit 3)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         handle = self._lock_path.open("a+")
@@ -100,7 +168,7 @@ class StateStore:
                               hint=f"wait for that run to finish; the lock is {self._lock_path}") from exc
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} since {now_iso()}\n")
+        handle.write(f"pid {os.getpid()} ({operation}) since {now_iso()}\n")
         handle.flush()
         self._lock_handle = handle
 
@@ -116,16 +184,35 @@ class StateStore:
 
     def load(self, **identity: str) -> State:
         """The environment's state, or a fresh one carrying ``identity`` (subscription, group, ...)."""
+        text = self.read_text()
+        data = parse(text, str(self.path)) if text is not None else fresh(self.environment, **identity)
+        return State(data, self.write_text)
+
+    def read_text(self) -> str | None:
+        return self.path.read_text() if self.path.exists() else None
+
+    def write_text(self, text: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
-            try:
-                data = json.loads(self.path.read_text())
-            except ValueError as exc:
-                raise ToolError(f"{self.path} is not valid JSON: {exc}",
-                                hint="restore it from a backup or remove it to start over") from exc
-            if data.get("schema_version") != SCHEMA_VERSION:
-                raise ToolError(f"{self.path} has schema version {data.get('schema_version')}; this tool "
-                                f"reads version {SCHEMA_VERSION}")
-            return State(self.path, data)
-        data = {"schema_version": SCHEMA_VERSION, "environment": self.environment, "created_at": now_iso(),
-                "steps": {}, "outputs": {}, **identity}
-        return State(self.path, data)
+            self._keep(self.path)
+        write_atomic(self.path, text)
+
+    def _keep(self, path: Path) -> None:
+        self._history.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        with contextlib.suppress(FileExistsError):
+            os.link(path, self._history / f"{stamp}.json")
+        for old in sorted(self._history.glob("*.json"))[:-LOCAL_HISTORY]:
+            old.unlink(missing_ok=True)
+
+    def history(self) -> list[Version]:
+        found = [Version(p.stem, datetime.strptime(p.stem, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC), p.stat().st_size)
+                 for p in self._history.glob("*.json")] if self._history.is_dir() else []
+        return sorted(found, key=lambda v: v.saved_at, reverse=True)
+
+    def read_version(self, version: str) -> str:
+        path = self._history / f"{version}.json"
+        if "/" in version or not path.is_file():
+            raise ToolError(f"no version {version} of environment '{self.environment}' in {self._history}",
+                            hint="'foundry-litellm state history' lists them")
+        return path.read_text()

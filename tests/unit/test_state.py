@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from foundry_litellm.errors import StateLocked
-from foundry_litellm.state import StateStore
+from foundry_litellm.errors import StateLocked, ToolError
+from foundry_litellm.state import LOCAL_HISTORY, StateStore, parse
 
 
 def test_state_is_written_with_mode_0600_and_reloads(tmp_path: Path) -> None:
@@ -40,3 +40,31 @@ def test_a_corrupt_state_file_is_reported_not_overwritten(tmp_path: Path) -> Non
     with pytest.raises(Exception, match="not valid JSON"):
         StateStore(tmp_path, "dev").load()
     assert (tmp_path / "dev.json").read_text() == "{not json"
+
+
+def test_every_write_keeps_the_version_it_replaced_and_one_can_be_read_back(tmp_path: Path) -> None:
+    store = StateStore(tmp_path, "dev")
+    state = store.load(subscription_id="s")
+    for index in range(3):
+        state.update_step(f"step{index}", status="succeeded")
+    versions = store.history()
+    assert len(versions) == 2  # the first write replaced nothing
+    newest = json.loads(store.read_version(versions[0].id))
+    assert set(newest["steps"]) == {"step0", "step1"}  # the document as it was before the last write
+    assert versions[0].saved_at >= versions[1].saved_at
+    with pytest.raises(ToolError, match="no version"):
+        store.read_version("../dev")
+
+
+def test_local_history_is_bounded(tmp_path: Path) -> None:
+    store = StateStore(tmp_path, "dev")
+    state = store.load()
+    for index in range(LOCAL_HISTORY + 5):
+        state.update_step("step", status=str(index))
+    assert len(store.history()) == LOCAL_HISTORY
+
+
+@pytest.mark.parametrize("text", ["[1, 2, 3]", "{}", '{"schema_version": 2}', "null"])
+def test_a_document_of_another_shape_is_one_clear_error(text: str) -> None:
+    with pytest.raises(ToolError, match="schema version"):
+        parse(text, "somewhere")

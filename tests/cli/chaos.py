@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conftest import Entry, Served, Workspace, is_write, make_workspace, path_key, served
+from .conftest import Entry, Served, Workspace, is_write, make_workspace, path_key, served, writes
 
 # A whole deploy lasts about 6-10 s at this scale on 2 cores: long enough that the long operations (PostgreSQL,
 # Container Apps, Application Gateway, capability hosts) are in flight over many requests.
@@ -161,14 +161,15 @@ def destroy_under(workspace: Workspace, srv: Served, faults: dict[str, Any]) -> 
 @dataclass
 class Kill:
     killed: bool  # False: the deploy ended before the log reached the kill point
-    seen_at_kill: int  # log length observed when SIGKILL was sent
+    seen_at_kill: int  # writes in the log when SIGKILL was sent
     boundary: int  # log length once the server had handled everything the killed run sent
     pending: dict[str, str]  # read right after the kill
     returncode: int | None
 
 
 def deploy_and_kill(workspace: Workspace, srv: Served, kill_after: int, *, timeout: float = 300) -> Kill:
-    """Start ``deploy --yes``, SIGKILL it once the request log holds ``kill_after`` entries."""
+    """Start ``deploy --yes``, SIGKILL it once the request log holds ``kill_after`` writes. Writes, not requests:
+    how many polls a run sends depends on the machine's load, the writes it sends do not."""
     out = (workspace.path / "killed.stdout").open("w")
     err = (workspace.path / "killed.stderr").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "foundry_litellm", "deploy", *srv.endpoint, "--yes"],
@@ -178,7 +179,7 @@ def deploy_and_kill(workspace: Workspace, srv: Served, kill_after: int, *, timeo
         deadline = time.monotonic() + timeout
         seen = 0
         while proc.poll() is None and time.monotonic() < deadline:
-            seen = srv.log_length()
+            seen = len(writes(srv.log()))
             if seen >= kill_after:
                 break
             time.sleep(0.005)
@@ -231,7 +232,7 @@ class PointReport:
     def line(self) -> str:
         kill = self.kill
         where = "not killed" if kill is None or not kill.killed else \
-            f"killed at {kill.seen_at_kill} (boundary {kill.boundary})"
+            f"killed at write {kill.seen_at_kill} (log boundary {kill.boundary})"
         text = (f"k={self.kill_after:4d} {where}; in flight {sorted(kill.pending) if kill else []}; "
                 f"converged {'yes' if self.converged else 'no'} (rerun exit {self.rerun_returncode})")
         if self.rerun_error:
@@ -304,15 +305,15 @@ def judge_rerun(before: list[Entry], rerun: list[Entry], pending: dict[str, str]
     return sorted(set(second)), sorted(set(rewrites)), sorted(set(followed))
 
 
-def kill_points(measured_requests: int, n: int) -> list[int]:
-    """``n`` request sequence numbers spread uniformly over a run of ``measured_requests`` requests (its ends
-    excluded: a kill before the first request or after the last tests nothing)."""
-    return [max(1, round(measured_requests * (i + 1) / (n + 1))) for i in range(n)]
+def kill_points(measured_writes: int, n: int) -> list[int]:
+    """``n`` write sequence numbers spread uniformly over a run of ``measured_writes`` writes (its ends excluded: a
+    kill before the first write or after the last tests nothing)."""
+    return [max(1, round(measured_writes * (i + 1) / (n + 1))) for i in range(n)]
 
 
 @dataclass
 class Measured:
-    requests: int  # how many requests a whole deploy sends
+    writes: int  # how many writes a whole deploy sends (its polls vary with the machine's load; these do not)
     landed_writes: Counter[str]  # per resource path (what judge_rerun calls ``expected``)
     seconds: float
 
@@ -326,7 +327,7 @@ def measure_deploy(path: Path) -> Measured:
         elapsed = time.monotonic() - started
         assert result.returncode == 0, result.stderr
         log = srv.log()
-    return Measured(len(log), writes_by_path(log, only_landed=True), elapsed)
+    return Measured(len(writes(log)), writes_by_path(log, only_landed=True), elapsed)
 
 
 def kill_then_rerun(path: Path, kill_after: int, expected: Counter[str]) -> PointReport:

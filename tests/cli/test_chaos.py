@@ -28,12 +28,13 @@ SEEDS = (1, 2, 3)
 
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_plain_rerun_converges(tmp_path: Path) -> None:
-    """Kill points are request sequence numbers spread over a measured run, not seconds: a loaded machine runs
-    slower but sends the same requests in about the same order, so the same points are hit."""
+    """Kill points are write sequence numbers spread over a measured run, not seconds nor requests: a loaded machine
+    runs slower and polls a different number of times, but sends the same writes in about the same order, so the
+    same points are hit."""
     # The measured runs go two at a time, as the kill points do: the same load, about the same request count.
     with ThreadPoolExecutor(max_workers=2) as pool:
         measured = list(pool.map(measure_deploy, [tmp_path / "measured-1", tmp_path / "measured-2"]))
-    requests = min(m.requests for m in measured)
+    requests = min(m.writes for m in measured)
     expected = measured[0].landed_writes
     points = kill_points(requests, KILL_POINTS)
     assert len(points) >= 12 and len(set(points)) == len(points)
@@ -42,7 +43,7 @@ def test_sigkill_at_many_points_then_plain_rerun_converges(tmp_path: Path) -> No
         reports = list(pool.map(lambda k: kill_then_rerun(tmp_path / f"kill-{k}", k, expected), points))
 
     converged = sum(r.converged for r in reports)
-    header = (f"measured: {[m.requests for m in measured]} requests in {[round(m.seconds, 1) for m in measured]} s; "
+    header = (f"measured: {[m.writes for m in measured]} writes in {[round(m.seconds, 1) for m in measured]} s; "
               f"converged {converged}/{len(reports)}, clean {sum(r.ok for r in reports)}/{len(reports)}")
     table = "\n".join([header, *(r.line() for r in reports)])
     print(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import traceback
 from enum import Enum, StrEnum
@@ -12,6 +14,7 @@ import typer
 
 from . import cli_emulator
 from .errors import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILED, ConfigError, Refused, ToolError
+from .interrupts import Interrupted
 
 app = typer.Typer(
     name="foundry-litellm",
@@ -26,6 +29,20 @@ app = typer.Typer(
 app.add_typer(cli_emulator.app, name="emulator")
 
 _debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"foundry-litellm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape."""
 
 
 class OutputFormat(StrEnum):
@@ -147,6 +164,8 @@ def deploy(
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
     yes: YesOpt = False, parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
     plan: Annotated[bool, typer.Option("--plan", help="Show what would change; write nothing.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="With --plan: list every step, not only the "
+                                                         "changes.")] = False,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="With --plan: exit 4 when changes are pending, 0 when none.")] = False,
     rotate_master_key: Annotated[bool, typer.Option(
@@ -156,11 +175,15 @@ def deploy(
     """Create or update everything the config describes; a re-run with nothing changed writes nothing."""
     from . import commands
 
+    if detailed_exitcode and not plan:  # it would otherwise run a real deploy where a check was meant
+        raise ConfigError("--detailed-exitcode", "only means something with --plan; add --plan (nothing is "
+                                                 "written) or drop --detailed-exitcode")
+
     opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
                     ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
                     yes=yes, parallel=parallel, output=output,
                     rotate=frozenset({"litellm-master-key"}) if rotate_master_key else frozenset())
-    pending = commands.deploy(opts, plan=plan, confirm=_confirm)
+    pending = commands.deploy(opts, plan=plan, confirm=_confirm, show_all=show_all)
     if plan and detailed_exitcode and pending:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -184,6 +207,9 @@ def status(
 @app.command()
 def outputs(
     config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), subscription: SubscriptionOpt = None,
+    emulator: Annotated[bool, typer.Option("--emulator", envvar="FOUNDRY_LITELLM_EMULATOR",
+                                           help="Accepted like every other command's; outputs reads only the "
+                                                "state file, whatever the target.")] = False,
     output: Annotated[OutputsFormat, typer.Option("--output", "-o", envvar="FOUNDRY_LITELLM_OUTPUT",
                                                   help="human, json, or env (export NAME=value lines).")]
     = OutputsFormat.human,
@@ -224,6 +250,11 @@ def gateway_config(config: ConfigOpt = None, subscription: SubscriptionOpt = Non
 
 
 def _report(exc: BaseException, code: int) -> None:
+    _say(exc)
+    sys.exit(code)
+
+
+def _say(exc: BaseException) -> None:
     from .logs import redact
 
     if _debug:
@@ -233,12 +264,18 @@ def _report(exc: BaseException, code: int) -> None:
     hint = exc.hint if isinstance(exc, ToolError) else "run again with --debug for details"
     if hint:
         sys.stderr.write(f"hint: {redact(hint)}\n")
-    sys.exit(code)
 
 
 def main() -> None:
     try:
         app()
+    except Interrupted as exc:  # threads of operations left in flight are abandoned, not joined
+        logging.getLogger(__name__).warning("interrupted: %s", exc.message)
+        sys.stderr.write(f"{exc.message}\nhint: {exc.hint}\n")  # not an error: what the user asked for
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(exc.exit_code)
     except ToolError as exc:
         _report(exc, exc.exit_code)
     except KeyboardInterrupt:

@@ -47,6 +47,12 @@ class State:
         self.path = path
         self._data = data
         self._lock = threading.RLock()
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """Write nothing more: an interrupted run leaves the file as it stands, while threads it abandons may
+        still be finishing (what they would learn, the next run reads live)."""
+        self._frozen = True
 
     @property
     def data(self) -> dict[str, Any]:
@@ -74,6 +80,8 @@ class State:
             self._save()
 
     def _save(self) -> None:
+        if self._frozen:
+            return
         self._data["updated_at"] = now_iso()
         write_atomic(self.path, json.dumps(self._data, indent=2, sort_keys=True) + "\n")
 
@@ -104,6 +112,19 @@ class StateStore:
         handle.flush()
         self._lock_handle = handle
 
+    def holder(self) -> str | None:
+        """Who holds the environment's lock now (``pid N since T``), or None when no run does; takes nothing."""
+        if not self._lock_path.exists():
+            return None
+        with self._lock_path.open("a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                return handle.read().strip() or "another process"
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
+
     def release(self) -> None:
         if self._lock_handle is not None:
             with contextlib.suppress(OSError):
@@ -122,10 +143,31 @@ class StateStore:
             except ValueError as exc:
                 raise ToolError(f"{self.path} is not valid JSON: {exc}",
                                 hint="restore it from a backup or remove it to start over") from exc
-            if data.get("schema_version") != SCHEMA_VERSION:
-                raise ToolError(f"{self.path} has schema version {data.get('schema_version')}; this tool "
-                                f"reads version {SCHEMA_VERSION}")
+            check_schema(self.path, data)
             return State(self.path, data)
         data = {"schema_version": SCHEMA_VERSION, "environment": self.environment, "created_at": now_iso(),
                 "steps": {}, "outputs": {}, **identity}
         return State(self.path, data)
+
+
+def check_schema(path: Path, data: Any) -> None:
+    """One clear error for a state file of the wrong shape (hand-edited, or another tool's), before any use."""
+    def bad(problem: str) -> ToolError:
+        return ToolError(f"{path} is not a foundry-litellm state file: {problem}",
+                         hint="restore it from a backup, or move it away to start over (a deploy then adopts "
+                              "what exists)")
+
+    if not isinstance(data, dict):
+        raise bad(f"it holds a JSON {type(data).__name__}, not an object")
+    if "schema_version" not in data:
+        raise bad("it has no schema_version")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ToolError(f"{path} has schema version {data['schema_version']!r}; this tool reads version "
+                        f"{SCHEMA_VERSION}", hint="use the foundry-litellm release that wrote it")
+    if not isinstance(data.get("steps"), dict):
+        raise bad("'steps' must be an object of step name -> entry")
+    wrong = sorted(name for name, entry in data["steps"].items() if not isinstance(entry, dict))
+    if wrong:
+        raise bad(f"the entry of step '{wrong[0]}' must be an object")
+    if not isinstance(data.get("outputs", {}), dict):
+        raise bad("'outputs' must be an object")

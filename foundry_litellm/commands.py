@@ -15,7 +15,7 @@ from .errors import ToolError
 from .interrupts import Interrupted, Interrupts
 from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
 from .progress_view import clock
-from .runner import ImmutableChange, Outcome, StepResult
+from .runner import NOT_STARTED, ImmutableChange, Outcome, StepResult
 from .state import StateStore, now_iso
 from .step import Action
 
@@ -114,12 +114,12 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm, show_all: bool = Fals
 
 
 def _unfinished(results: list[StepResult]) -> list[StepResult]:
-    return [r for r in results if r.outcome is Outcome.INTERRUPTED or r.note == "not started: interrupted"]
+    return [r for r in results if r.outcome is Outcome.INTERRUPTED or r.note == NOT_STARTED]
 
 
 def _interrupted(command: str, results: list[StepResult]) -> Interrupted:
     in_flight = [r.title for r in results if r.outcome is Outcome.INTERRUPTED]
-    waiting = sum(1 for r in results if r.note == "not started: interrupted")
+    waiting = sum(1 for r in results if r.note == NOT_STARTED)
     flight = f"{len(in_flight)} operation(s) left running in Azure ({', '.join(in_flight)})" if in_flight \
         else "no operation in flight"
     return Interrupted(f"interrupted: {flight}; {waiting} step(s) not started",

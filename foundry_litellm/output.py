@@ -13,7 +13,7 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.table import Table
 
-from .runner import Outcome
+from .runner import NOT_STARTED, Outcome
 from .step import Action
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def results_table(results: list[StepResult], *, title: str, show_all: bool = Tru
     for r in results:
         quiet = r.outcome in (Outcome.UNCHANGED, Outcome.IN_SYNC, Outcome.ABSENT) or \
             (r.outcome is Outcome.PLANNED and r.action is Action.NOOP)
-        if not show_all and quiet:
+        if not show_all and (quiet or r.note == NOT_STARTED):  # counted in the summary line
             continue
         detail = r.error.message if r.error else r.note
         if r.changes:

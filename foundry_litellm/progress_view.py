@@ -113,10 +113,11 @@ class ProgressView:
             failed = dict(self._failed)
         room = panel_height - 2 - 1 - 2  # borders, the table's header, the footer's two lines
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold", expand=True)
-        table.add_column("running", no_wrap=True, overflow="ellipsis", ratio=3)
+        # The step's name takes what it needs (it must stay readable on 80 columns); the detail gets the rest.
+        table.add_column("running", no_wrap=True, overflow="ellipsis")
         table.add_column("", no_wrap=True, width=8)
         table.add_column("elapsed", justify="right", no_wrap=True, width=7)
-        table.add_column("detail", no_wrap=True, overflow="ellipsis", ratio=4)
+        table.add_column("detail", no_wrap=True, overflow="ellipsis", ratio=1)
         shown = running if len(running) <= room else running[: max(0, room - 1)]
         for name, r in shown:
             table.add_row(self._titles.get(name, name), f"[yellow]{r.what}[/]", clock(now - r.since), r.detail)

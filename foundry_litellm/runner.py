@@ -24,7 +24,9 @@ from .state import now_iso
 from .step import Action, Plan, Step
 
 Json = dict[str, Any]
-INTERRUPT_GRACE = 10.0  # real seconds Ctrl-C waits for a write just sent to be answered (its token recorded)
+# Real seconds a first Ctrl-C waits for writes just sent to be answered (their tokens recorded); a second Ctrl-C
+# leaves at once. A held answer (a Foundry project's PUT) can take minutes: the next run reads it back.
+INTERRUPT_GRACE = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -70,6 +72,9 @@ class StepResult:
     @property
     def failed(self) -> bool:
         return self.outcome is Outcome.FAILED
+
+
+NOT_STARTED = "not started: interrupted"
 
 
 class StepInterrupted(Exception):
@@ -461,7 +466,7 @@ class Runner:
         except Unknown:
             resource_id = ""
         return StepResult(step.name, step.title, Outcome.SKIPPED, resource_id=resource_id,
-                          note="not started: interrupted")
+                          note=NOT_STARTED)
 
     def _timed(self, step: Step, work: Callable[[Step], StepResult]) -> StepResult:
         started = time.monotonic()

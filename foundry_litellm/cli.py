@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer import Abort
+
+try:  # typer >= 0.28 vendors click; earlier releases depend on it
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, UsageError  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 from . import cli_emulator
 from .errors import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILED, ConfigError, Refused, ToolError
-from .interrupts import Interrupted
+from .interrupts import EXIT_INTERRUPTED, Interrupted
 
 app = typer.Typer(
     name="foundry-litellm",
@@ -268,7 +274,25 @@ def _say(exc: BaseException) -> None:
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: typer's own error lines ("Error: No such option") and its silent exit on Ctrl-C would
+        # differ from every other message of the tool; they are said here the same way.
+        code = app(standalone_mode=False)
+        if code == EXIT_INTERRUPTED:  # typer turns a KeyboardInterrupt into this exit code, saying nothing
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself, as click says it
+            sys.stderr.write(f"{exc.format_message()}\n")
+            sys.exit(exc.exit_code)
+        if isinstance(exc, UsageError) and exc.ctx is not None:
+            sys.stderr.write(f"{exc.ctx.get_usage()}\n")
+            hint = f"run '{exc.ctx.command_path} --help' for the options"
+        else:
+            hint = None
+        _report(ToolError(exc.format_message().replace("Value error, ", ""), hint=hint), exc.exit_code)
+    except Abort:  # end of input at a confirmation prompt
+        _report(Refused("cancelled (no answer)"), Refused.exit_code)
     except Interrupted as exc:  # threads of operations left in flight are abandoned, not joined
         logging.getLogger(__name__).warning("interrupted: %s", exc.message)
         sys.stderr.write(f"{exc.message}\nhint: {exc.hint}\n")  # not an error: what the user asked for
@@ -280,7 +304,7 @@ def main() -> None:
         _report(exc, exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: the state file is intact; run the command again to resume\n")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # the last line of defence: one clear line, no traceback unless --debug
         _report(exc, EXIT_FAILED)
 

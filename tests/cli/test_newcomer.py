@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -58,12 +59,11 @@ def test_5_outputs_while_a_deploy_runs_says_so(workspace: Workspace) -> None:
         proc = workspace.popen("deploy", *srv.endpoint, "--yes")
         try:
             # The deploy is provably running: its long-running PUTs are stalled and their tokens recorded.
-            deadline_reads = 0
+            give_up = time.monotonic() + 60
             while not workspace.pending():
                 assert proc.poll() is None, proc.communicate()
-                deadline_reads += 1
-                assert deadline_reads < 600, "no operation in flight within 60 s"
-                __import__("time").sleep(0.1)
+                assert time.monotonic() < give_up, "no operation in flight within 60 s"
+                time.sleep(0.1)
             result = workspace.run("outputs")
             assert result.returncode == 1
             assert "a run is in progress now" in result.stderr and f"pid {proc.pid}" in result.stderr
@@ -187,3 +187,29 @@ def test_outputs_say_where_the_generated_secrets_live_never_their_value(workspac
     assert f"az keyvault secret show --vault-name {vault[1]} --name litellm-master-key" in shown
     assert "LiteLLM UI password: Key Vault" in shown and "--name litellm-ui-password" in shown
     assert "sk-" not in shown
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (CONFIG.replace("location =", "locaton ="), "azure.locaton: unknown key 'locaton' (did you mean 'location'?)"),
+    (CONFIG.replace("[azure]", "[azrue]"), "azrue: unknown key 'azrue' (did you mean 'azure'?)"),
+    (CONFIG + "\n[network]\nadress_space = '10.0.0.0/20'\n",
+     "network.adress_space: unknown key 'adress_space' (did you mean 'address_space'?)"),
+    (CONFIG.replace('resource_group = "rg-fl-test"\n', ""),
+     "azure.resource_group: is required: add resource_group = ... under [azure]"),
+])
+def test_a_misspelt_key_is_named_with_the_key_it_resembles(workspace: Workspace, text: str, expected: str) -> None:
+    (workspace.path / "foundry-litellm.toml").write_text(text)
+    result = workspace.run("validate")
+    assert result.returncode == 2
+    assert f"error: {expected}" in result.stderr.splitlines()
+    assert "Extra inputs" not in result.stderr and "Field required" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["deploy", "--bogus"], ["bogus"], ["outputs", "-o", "xml"]])
+def test_usage_errors_say_error_like_every_other_message(workspace: Workspace, args: list[str]) -> None:
+    result = workspace.run(*args)
+    assert result.returncode == 2
+    said = next(line for line in result.stderr.splitlines() if line.lower().startswith("error"))
+    assert said.startswith("error: ")
+    assert "Error:" not in result.stderr and "Value error" not in result.stderr
+    assert "--help" in result.stderr

@@ -26,7 +26,7 @@ app = typer.Typer(
     name="foundry-litellm",
     help="Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape.\n\n"
          "Exit codes: 0 success, 1 a step failed, 2 bad input or config, 3 state locked by another run, "
-         "4 plan with pending changes (--detailed-exitcode).",
+         "4 plan with pending changes (--detailed-exitcode), 130 interrupted (run again to resume).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

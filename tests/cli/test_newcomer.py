@@ -85,23 +85,34 @@ def test_5_outputs_after_an_unfinished_deploy_says_so(workspace: Workspace) -> N
     assert "its last deploy did not finish" in workspace.run("outputs").stderr
 
 
+IMMUTABLE_CHANGES = [
+    # ARM keeps a resource in its region (InvalidResourceLocation): the resource group's location, the case seen.
+    ("location", CONFIG.replace('"eastus2"', '"westus3"'), "resource_group", "Resource group", "location"),
+    # Learn "Azure Key Vault soft-delete overview": the retention interval cannot be changed once set.
+    ("vault retention", CONFIG + "\n[key_vault]\nsoft_delete_retention_days = 30\n", "key_vault", "Key Vault",
+     "properties.softDeleteRetentionInDays"),
+]
+
+
+@pytest.mark.parametrize(("case", "config", "step", "title", "field"), IMMUTABLE_CHANGES,
+                         ids=[c[0] for c in IMMUTABLE_CHANGES])
 def test_6_an_immutable_field_is_a_replace_in_the_plan_and_deploy_refuses_before_sending(
-        workspace: Workspace) -> None:
+        workspace: Workspace, case: str, config: str, step: str, title: str, field: str) -> None:
     assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
-    (workspace.path / "foundry-litellm.toml").write_text(CONFIG.replace('"eastus2"', '"westus3"'))
-    assert workspace.run("validate").returncode == 0  # a valid config: only the live group makes it a replace
+    (workspace.path / "foundry-litellm.toml").write_text(config)
+    assert workspace.run("validate").returncode == 0  # a valid config: only the live resource makes it a replace
     plan = workspace.run("deploy", "--emulator", "--plan")
     assert plan.returncode == 0, plan.stderr
-    assert re.search(r"Resource group\s+replace \(immutable: location\)", plan.stdout), plan.stdout
+    assert re.search(rf"{title}\s+replace \(immutable: {re.escape(field)}\)", plan.stdout), plan.stdout
     assert "deploy refuses this" in plan.stdout
     as_json = json.loads(workspace.run("deploy", "--emulator", "--plan", "-o", "json").stdout)
-    group = next(s for s in as_json["steps"] if s["step"] == "resource_group")
-    assert group["action"] == "replace" and group["immutable"] == ["location"]
+    planned = next(s for s in as_json["steps"] if s["step"] == step)
+    assert planned["action"] == "replace" and planned["immutable"] == [field]
     for command in (["deploy", "--emulator", "--yes"], ["deploy", "--emulator"]):
         seen = len(workspace.requests())
         refused = workspace.run(*command)
         assert refused.returncode == 2, (command, refused.stderr)
-        assert "Resource group (location)" in refused.stderr and "nothing was sent" in refused.stderr
+        assert f"{title} ({field})" in refused.stderr and "nothing was sent" in refused.stderr
         assert "restore the previous value" in refused.stderr  # what to do
         assert writes(workspace.requests()[seen:]) == [], command
 

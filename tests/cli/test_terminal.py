@@ -8,6 +8,7 @@ when the screen is read or Ctrl-C is sent; every wait polls the screen or the st
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,7 @@ from foundry_litellm import config as config_module
 from foundry_litellm.state import StateStore, check_schema
 from tests.conftest import SUBSCRIPTION
 
-from .conftest import Workspace, path_key, served
+from .conftest import CONFIG, Workspace, path_key, served
 from .terminal import BOUND, SIZES, Pane
 
 STALL_PUTS = {"seed": 0, "rules": [{"method": "PUT", "path": "/subscriptions/", "stall_operation": True}]}
@@ -142,3 +143,20 @@ def test_a_second_ctrl_c_leaves_at_once_with_a_valid_state(workspace: Workspace,
         data = json.loads((workspace.state_dir / "test.json").read_text())
         check_schema(workspace.state_dir / "test.json", data)
         assert StateStore(workspace.state_dir, "test").holder() is None, "the lock is released"
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_deploy_asks_after_its_plan_and_counts_right_above_the_question(
+        workspace: Workspace, panes: list[Pane], width: int, height: int) -> None:
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG.replace('owner = "tests"', 'owner = "others"'))
+    pane = Pane(workspace, ["deploy", "--emulator"], width=width, height=height)
+    panes.append(pane)
+    screen = pane.wait_for(lambda t: "[y/N]" in t, "the confirmation question")
+    lines = [line.strip() for line in screen.rstrip().splitlines()]
+    asked = next(i for i, line in enumerate(lines) if line.startswith("Apply these changes"))
+    assert re.fullmatch(r"plan: 0 to create, \d+ to update, 0 to delete, \d+ unchanged", lines[asked - 1])
+    assert "running" not in screen, "no progress display while asking"
+    pane.keys("n", "Enter")
+    assert pane.exit_code() == 2
+    assert "error: cancelled" in pane.screen()

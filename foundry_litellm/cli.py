@@ -303,6 +303,7 @@ def main() -> None:
     except ToolError as exc:
         _report(exc, exc.exit_code)
     except KeyboardInterrupt:
+        logging.getLogger(__name__).warning("interrupted (Ctrl-C)")
         sys.stderr.write("interrupted: the state file is intact; run the command again to resume\n")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # the last line of defence: one clear line, no traceback unless --debug

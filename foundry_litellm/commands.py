@@ -209,6 +209,9 @@ def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: s
     produced = data.get("outputs") or {}
     if not produced:
         raise _why_no_outputs(config.environment, data, holder)
+    if holder is not None:
+        stderr_console().print(f"[yellow]warning:[/] a run is in progress now ({holder}); these are the outputs "
+                               "of the last deploy that finished")
     if fmt == "json":
         print_json(produced)
     elif fmt == "env":

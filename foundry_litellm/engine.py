@@ -149,8 +149,9 @@ class Session:
         asked before (destroy's confirmation) is never under a live display."""
         if self._reporter is None:
             live = self.options.output == "human" and sys.stderr.isatty() and not self.options.debug
-            expected = {name: float(entry["seconds"]) for name, entry in self.state.data["steps"].items()
-                        if isinstance(entry.get("seconds"), int | float)}
+            durations = self.state.data.get("durations") if self.title == "deploy" else None
+            expected = {name: float(seconds) for name, seconds in (durations or {}).items()
+                        if isinstance(seconds, int | float)} if isinstance(durations, dict) else {}
             self._reporter = LiveReporter(self.steps, title=self.title, expected=expected) if live \
                 else PlainReporter()
         return self._reporter

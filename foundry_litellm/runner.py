@@ -235,10 +235,10 @@ class Runner:
         assert actual is not None
         outputs = step.outputs(ctx, actual)
         ctx.set_outputs(step.name, outputs)
-        # How long the write took: the next run's progress view estimates its critical path from it.
-        took = {} if first.action is Action.NOOP else {"seconds": round(time.monotonic() - began, 1)}
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
-                              finished_at=now_iso(), error=None, pending=None, **took)
+                              finished_at=now_iso(), error=None, pending=None)
+        if first.action is not Action.NOOP:  # the next deploy's progress view estimates its critical path from it
+            ctx.state.record_duration(step.name, time.monotonic() - began)
         return StepResult(step.name, step.title, outcome, first.action, first.changes, resource_id, outputs=outputs)
 
     def _before_reading_back(self, step: Step, exc: Exception, deadline: float, verb: str) -> None:

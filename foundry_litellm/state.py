@@ -69,6 +69,15 @@ class State:
             entry.update(fields)
             self._save()
 
+    def record_duration(self, name: str, seconds: float) -> None:
+        """How long a step's write took, kept apart from its entry so that it outlives a destroy: the progress
+        view of a later deploy estimates its critical path from it."""
+        with self._lock:
+            durations = self._data.setdefault("durations", {})
+            if isinstance(durations, dict):
+                durations[name] = round(seconds, 1)
+                self._save()
+
     def drop_step(self, name: str) -> None:
         with self._lock:
             self._data["steps"].pop(name, None)

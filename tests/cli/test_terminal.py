@@ -160,3 +160,41 @@ def test_deploy_asks_after_its_plan_and_counts_right_above_the_question(
     pane.keys("n", "Enter")
     assert pane.exit_code() == 2
     assert "error: cancelled" in pane.screen()
+
+
+def test_ctrl_c_during_destroy_says_how_to_resume_and_a_rerun_ends_clean(
+        workspace: Workspace, panes: list[Pane]) -> None:
+    stall_deletes = {"seed": 0, "rules": [{"method": "DELETE", "path": "/subscriptions/", "stall_operation": True}]}
+    with served(workspace) as srv:
+        assert workspace.run("deploy", *srv.endpoint, "--yes").returncode == 0
+        srv.admin.set_faults(stall_deletes)
+        pane = Pane(workspace, ["destroy", *srv.endpoint, "--yes"], width=80, height=24)
+        panes.append(pane)
+        _wait(lambda: len(workspace.pending()) >= 2, "two deletions in flight")
+        pane.keys("C-c")
+        assert pane.exit_code() == 130
+        text = " ".join(pane.history().split())
+        assert "interrupted:" in text and "run 'foundry-litellm destroy' again to resume" in text
+        assert workspace.pending(), "the deletions in flight keep their tokens"
+        srv.admin.clear_faults()
+        srv.admin.release_operations()
+        rerun = workspace.run("destroy", *srv.endpoint, "--yes", timeout=300)
+        assert rerun.returncode == 0, rerun.stderr
+        assert srv.admin.resources() == []
+
+
+def test_a_deploy_after_a_destroy_shows_the_critical_paths_expected_remainder(
+        workspace: Workspace, panes: list[Pane]) -> None:
+    """Issue 14, item 2: the step durations of the last deploy outlive a destroy and drive the estimate."""
+    with served(workspace) as srv:
+        assert workspace.run("deploy", *srv.endpoint, "--yes").returncode == 0
+        assert workspace.run("destroy", *srv.endpoint, "--yes").returncode == 0
+        durations = workspace.state()["durations"]
+        assert len(durations) > 50 and all(seconds >= 0 for seconds in durations.values())
+        srv.admin.set_faults(STALL_PUTS)
+        pane = Pane(workspace, ["deploy", *srv.endpoint, "--yes"], width=80, height=24)
+        panes.append(pane)
+        screen = pane.wait_for(lambda t: "left (critical path)" in t, "the expected remainder")
+        assert re.search(r"elapsed \d+s  ~\d+(m\d\ds|s) left \(critical path\)", screen), screen
+        pane.keys("C-c")
+        assert pane.exit_code() == 130

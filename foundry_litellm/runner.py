@@ -429,7 +429,6 @@ class Runner:
         """Ctrl-C: start nothing more; wait until every step in flight has finished or has its operation's
         continuation token in the state file (a step about to write stops before it: ``StepInterrupted``), for at
         most ``INTERRUPT_GRACE`` seconds; then record what became of each."""
-        self.interrupted = True
         log.warning("interrupt: no new step starts; %d in flight", len(running))
         note = getattr(self.reporter, "note", None)
         if note is not None and running:
@@ -454,6 +453,8 @@ class Runner:
         for step in steps:
             if step.name not in results:
                 results[step.name] = self._not_started(step)
+        # Interrupted only if something was left undone: a Ctrl-C as the last step ended interrupts nothing.
+        self.interrupted = any(r.outcome is Outcome.INTERRUPTED or r.note == NOT_STARTED for r in results.values())
         log.warning("interrupt: %s", ", ".join(f"{r.step} {r.outcome}" for r in results.values()
                                                   if r.outcome is Outcome.INTERRUPTED) or "nothing in flight")
 

@@ -25,9 +25,14 @@ _FAILED = "failed"
 
 
 class StepLike(Protocol):
-    name: str
-    title: str
-    depends_on: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def depends_on(self) -> Sequence[object]: ...  # steps, or their names
 
 
 @dataclass
@@ -54,7 +59,8 @@ class ProgressView:
                  now: float | None = None) -> None:
         self._order = [s.name for s in steps]
         self._titles = {s.name: s.title for s in steps}
-        self._deps = {s.name: tuple(d for d in s.depends_on if d in self._titles) for s in steps}
+        deps = {s.name: [str(getattr(d, "name", d)) for d in s.depends_on] for s in steps}
+        self._deps = {name: tuple(d for d in names if d in self._titles) for name, names in deps.items()}
         self._title = title
         self._expected = dict(expected or {})
         self._started = time.monotonic() if now is None else now

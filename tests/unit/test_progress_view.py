@@ -76,3 +76,10 @@ def test_more_running_steps_than_rows_say_how_many_are_not_shown() -> None:
 
 def test_clock() -> None:
     assert [clock(5), clock(187), clock(3725)] == ["5s", "3m07s", "1h02m"]
+
+
+def test_dependencies_may_be_steps_rather_than_names() -> None:
+    a = _Step("a", "A")
+    b = _Step("b", "B", (a,))  # type: ignore[arg-type]  # the pipeline's steps name their dependencies as steps
+    view = ProgressView([a, b], expected={"a": 10, "b": 5})
+    assert view.remaining(now=0) == 15

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from . import azure_ops
 from .ownership import ENV_TAG, OWNER_TAG, OWNER_VALUE
@@ -38,6 +38,18 @@ class Managed(Protocol):
     def read(self, ctx: RunContext) -> Json | None: ...
 
 
+Outputs_co = TypeVar("Outputs_co", bound=Mapping[str, object], covariant=True)
+
+
+class Produces(Protocol[Outputs_co]):
+    """A step whose outputs later steps read: its ``outputs`` return type (a TypedDict) types the lookup."""
+
+    @property
+    def name(self) -> str: ...
+
+    def outputs(self, ctx: RunContext, actual: Json) -> Outputs_co: ...
+
+
 class Progress(Protocol):
     def progress(self, step: Managed, message: str) -> None: ...
 
@@ -60,6 +72,7 @@ class RunContext:
         self.poll_interval = max(0.01, 5.0 * time_scale)
         self.sleep = sleep
         self._outputs: dict[str, dict[str, str]] = {}
+        self.owned_parents: dict[str, bool] = {}  # resource id (lower case) -> ours, as read once in this run
         self._warnings: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -94,20 +107,22 @@ class RunContext:
         return {**self.config.tags, OWNER_TAG: OWNER_VALUE, ENV_TAG: self.config.environment}
 
     # --- outputs of earlier steps ---------------------------------------------------------------------------
-    def output(self, step: str, key: str) -> str:
-        with self._lock:
-            value = self._outputs.get(step, {}).get(key)
-        if value is None:
-            raise Unknown(f"{step}.{key}")
-        return value
+    def output_of(self, step: Produces[Outputs_co]) -> Outputs_co:
+        """What ``step`` produced, this run or (until this run reads it live) an earlier one; typed by the step's
+        ``outputs``. Unknown while the step has not run (``--plan`` before it exists)."""
+        found = self.outputs_if_known(step)
+        if found is None:
+            raise Unknown(step.name)
+        return found
 
-    def set_outputs(self, step: str, outputs: dict[str, str]) -> None:
+    def outputs_if_known(self, step: Produces[Outputs_co]) -> Outputs_co | None:
         with self._lock:
-            self._outputs[step] = dict(outputs)
+            found = self._outputs.get(step.name)
+        return None if found is None else cast(Outputs_co, dict(found))
 
-    def all_outputs(self) -> dict[str, dict[str, str]]:
+    def set_outputs(self, step: str, outputs: Mapping[str, object]) -> None:
         with self._lock:
-            return {k: dict(v) for k, v in self._outputs.items()}
+            self._outputs[step] = {key: str(value) for key, value in outputs.items()}
 
     def warn(self, key: str, message: str) -> None:
         """Say once, when the run ends, what could not be checked or done and what that risks."""

@@ -130,8 +130,8 @@ class Runner:
         names = {s.name for s in self.steps}
         for step in self.steps:
             for dep in step.depends_on:
-                if dep not in names:
-                    raise ValueError(f"step {step.name} depends on unknown step {dep}")
+                if dep.name not in names:
+                    raise ValueError(f"step {step.name} depends on unknown step {dep.name}")
         self._upstream = _closure(self.steps)
         self._early: dict[str, Json | None] = {}
         self._results: dict[str, StepResult] = {}
@@ -233,8 +233,7 @@ class Runner:
                 self._before_reading_back(step, exc, deadline, "writing")
         outcome = Outcome.UNCHANGED if first.action is Action.NOOP else _DONE[first.action]
         assert actual is not None
-        outputs = step.outputs(ctx, actual)
-        ctx.set_outputs(step.name, outputs)
+        outputs = _record_outputs(ctx, step, actual)
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
                               finished_at=now_iso(), error=None, pending=None)
         if first.action is not Action.NOOP:  # the next deploy's progress view estimates its critical path from it
@@ -298,11 +297,11 @@ class Runner:
             action = Action.CREATE if actual is None else Action.UPDATE
             note = f"depends on {exc} (known after apply)"
             if actual is not None:
-                self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
+                _record_outputs(self.ctx, step, actual)
             return StepResult(step.name, step.title, Outcome.PLANNED, action, (), resource_id, note=note)
         plan = plan_of(self.ctx, step, desired, actual, resource_id)
         if actual is not None:
-            self.ctx.set_outputs(step.name, step.outputs(self.ctx, actual))
+            _record_outputs(self.ctx, step, actual)
         fixed = tuple(immutable_fields(step, plan.changes)) if plan.action is Action.REPLACE else ()
         return StepResult(step.name, step.title, Outcome.PLANNED, plan.action, plan.changes, resource_id,
                           immutable=fixed, replaceable=step.replaceable)
@@ -321,8 +320,7 @@ class Runner:
         if actual is None:
             return StepResult(step.name, step.title, Outcome.MISSING if recorded else Outcome.NOT_DEPLOYED,
                               resource_id=resource_id)
-        outputs = step.outputs(self.ctx, actual)
-        self.ctx.set_outputs(step.name, outputs)
+        outputs = _record_outputs(self.ctx, step, actual)
         try:
             desired = step.desired(self.ctx)
         except Unknown as exc:
@@ -372,8 +370,8 @@ class Runner:
         deps: dict[str, set[str]] = {s.name: set() for s in steps}
         for step in steps:
             for dep in step.depends_on:
-                if dep in by_name:
-                    (deps[dep] if reverse else deps[step.name]).add(dep if not reverse else step.name)
+                if dep.name in by_name:
+                    (deps[dep.name] if reverse else deps[step.name]).add(step.name if reverse else dep.name)
         results: dict[str, StepResult] = {}
         running: dict[Future[StepResult], Step] = {}
         held: set[str] = set()
@@ -511,6 +509,13 @@ def _closure(steps: list[Step]) -> dict[str, set[str]]:
     for step in steps:
         found: set[str] = set()
         for dep in step.depends_on:
-            found |= {dep} | upstream.get(dep, set())
+            found |= {dep.name} | upstream.get(dep.name, set())
         upstream[step.name] = found
     return upstream
+
+
+def _record_outputs(ctx: RunContext, step: Step, actual: Json) -> dict[str, str]:
+    """The step's outputs from the live resource, for later steps and the state file."""
+    outputs = {key: str(value) for key, value in step.outputs(ctx, actual).items()}
+    ctx.set_outputs(step.name, outputs)
+    return outputs

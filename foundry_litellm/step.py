@@ -8,8 +8,9 @@ group and methods they use are named in ``Sdk``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from . import azure_ops
 from .diff import Change, diff, merge
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
     from .context import RunContext
 
 Json = dict[str, Any]
+
+
+class IdOutputs(TypedDict):
+    """What every step produces unless it says more (each step's own TypedDict extends it)."""
+
+    id: str
+
+
+class NamedOutputs(IdOutputs):
+    name: str
+
+
+class StateOutputs(TypedDict):
+    state: str  # a setting's or a registration's state
 
 
 class Action(enum.Enum):
@@ -54,7 +69,7 @@ class Step:
 
     name: str = ""
     title: str = ""  # what the progress table shows, e.g. "Virtual network"
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[Step, ...] = ()  # steps whose resources (or outputs) this one needs
     # Resource provider namespaces this step needs registered besides the one of its own resource type.
     registrations: tuple[str, ...] = ()
     create_timeout: float = 30 * 60  # seconds; at least azurerm's defaults
@@ -90,8 +105,10 @@ class Step:
         """Called by destroy once the resource is gone: finish what its deletion left (a purge that a killed or
         failed run did not send)."""
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
-        return {"id": str(actual.get("id", ""))}
+    def outputs(self, ctx: RunContext, actual: Json) -> Mapping[str, object]:
+        """What later steps (``ctx.output_of(step)``) and ``outputs`` need, never a secret: a step that others
+        read declares it as a TypedDict (its return type types their lookups)."""
+        return IdOutputs(id=str(actual.get("id", "")))
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:
         tags = actual.get("tags") or {}
@@ -144,8 +161,11 @@ class ArmStep(Step):
         parent = self.parent()
         if parent is None:
             return True
-        live = parent.read(ctx)
-        return live is not None and parent.owned(ctx, live)
+        key = parent.resource_id(ctx).lower()
+        if key not in ctx.owned_parents:  # one read per parent and run, however many children it has
+            live = parent.read(ctx)
+            ctx.owned_parents[key] = live is not None and parent.owned(ctx, live)
+        return ctx.owned_parents[key]
 
     def body(self, ctx: RunContext) -> Json:
         raise NotImplementedError

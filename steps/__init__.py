@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -11,12 +12,16 @@ from foundry_litellm.names import DNS_ZONES
 from foundry_litellm.runner import Outcome
 from foundry_litellm.step import Step
 
+from .application_gateway import ApplicationGateway
 from .application_insights import ApplicationInsights
 from .cosmos_account import CosmosAccount
 from .foundry import foundry_steps, retired_project_steps
+from .foundry_account import FoundryAccount
+from .foundry_project import FoundryProject
 from .gateway import gateway_steps
-from .key_vault import KeyVault
-from .key_vault_secret import KeyVaultSecret
+from .key_vault import KeyVault, gateway_secrets_user
+from .key_vault_secret import SECRETS, KeyVaultSecret
+from .litellm_app import LiteLLMApp
 from .log_analytics_workspace import LogAnalyticsWorkspace
 from .managed_identity import ManagedIdentity
 from .network_security_group import NetworkSecurityGroup
@@ -25,11 +30,10 @@ from .postgres_parameter import TLS_PARAMETERS, PostgresParameter
 from .postgres_server import PostgresDatabase, PostgresServer
 from .postgres_threat_protection import PostgresThreatProtection
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
+from .private_endpoint import DATA_ENDPOINTS, PrivateDnsZoneGroup, PrivateEndpoint
+from .public_ip import PublicIp
 from .resource_group import ResourceGroup
 from .resource_provider import CLIENT_NAMESPACES, ResourceProvider
-from .resource_provider import step_name as resource_provider_step
-from .role_assignment import KEY_VAULT_SECRETS_USER, RoleAssignment
 from .search_service import SearchService
 from .storage_account import StorageAccount
 from .subnet import Subnet
@@ -38,20 +42,6 @@ from .virtual_network import VirtualNetwork
 # Stands for an upstream account no longer configured: enough to rebuild (and delete) its endpoint's steps.
 UNKNOWN_UPSTREAM = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/unknown/providers/"
                     "Microsoft.CognitiveServices/accounts/unknown")
-
-# The data tier's private endpoints: (target step, group id, DNS zones) — one shape for all.
-DATA_ENDPOINTS = (
-    Target("key_vault", "key_vault", id_of("Microsoft.KeyVault/vaults", "key_vault"), "vault",
-           ("key_vault",)),
-    Target("storage", "storage_account", id_of("Microsoft.Storage/storageAccounts", "storage"), "blob",
-           ("blob",)),
-    Target("cosmos", "cosmos_account", id_of("Microsoft.DocumentDB/databaseAccounts", "cosmos"), "Sql",
-           ("cosmos",)),
-    Target("search", "search_service", id_of("Microsoft.Search/searchServices", "search"), "searchService",
-           ("search",)),
-    Target("postgres", "postgres_server", id_of("Microsoft.DBforPostgreSQL/flexibleServers", "postgres"),
-           "postgresqlServer", ("postgres",)),
-)
 
 
 def _network(config: Config) -> list[Step]:
@@ -70,14 +60,11 @@ def _network(config: Config) -> list[Step]:
 
 
 def _data(config: Config) -> list[Step]:
-    vault_id = id_of("Microsoft.KeyVault/vaults", "key_vault")
     return [
         KeyVault(),
-        *(KeyVaultSecret(s) for s in ("openai-api-key", "litellm-master-key", "litellm-salt-key",
-                                      "litellm-ui-password")),
+        *(KeyVaultSecret(s) for s in SECRETS),
         PostgresCredentials(),
-        RoleAssignment("gateway-key-vault-secrets-user", scope=vault_id, role=KEY_VAULT_SECRETS_USER,
-                       principal=("managed_identity:gateway", "principal_id"), depends_on=("key_vault",)),
+        gateway_secrets_user(),
         StorageAccount(),
         CosmosAccount(),
         SearchService(),
@@ -85,8 +72,8 @@ def _data(config: Config) -> list[Step]:
         PostgresDatabase(),
         *(PostgresParameter(p) for p in TLS_PARAMETERS),
         *([PostgresThreatProtection()] if config.postgres.threat_protection else []),
-        *(PrivateEndpoint(t) for t in DATA_ENDPOINTS),
-        *(PrivateDnsZoneGroup(t) for t in DATA_ENDPOINTS),
+        *(PrivateEndpoint(t) for t in DATA_ENDPOINTS.values()),
+        *(PrivateDnsZoneGroup(t) for t in DATA_ENDPOINTS.values()),
     ]
 
 
@@ -107,15 +94,19 @@ def pipeline(config: Config) -> list[Step]:
 
 
 def with_registrations(steps: list[Step]) -> list[Step]:
-    """The steps, preceded by the registration of every namespace they use; each step waits only for its own."""
+    """The steps, preceded by the registration of every namespace they use; each step (a copy: the declared one
+    is left as it is) waits only for its own."""
     needed: set[str] = set()
+    waiting: list[Step] = []
     for step in steps:
         sdk = getattr(step, "sdk", None)
         own = CLIENT_NAMESPACES.get(sdk.client) if sdk is not None else None
         namespaces = ((own,) if own else ()) + step.registrations
-        step.depends_on = (*step.depends_on, *(resource_provider_step(n) for n in namespaces))
         needed.update(namespaces)
-    return [*(ResourceProvider(n) for n in sorted(needed)), *steps]
+        registered = copy.copy(step)
+        registered.depends_on = (*step.depends_on, *(ResourceProvider(n) for n in namespaces))
+        waiting.append(registered)
+    return [*(ResourceProvider(n) for n in sorted(needed)), *waiting]
 
 
 def retired(config: Config, recorded: set[str]) -> list[Step]:
@@ -137,34 +128,34 @@ def retired(config: Config, recorded: set[str]) -> list[Step]:
 
 def deployment_outputs(ctx: RunContext) -> dict[str, object]:
     """What the deployment produced, for `outputs` and the end of `deploy`. Never a secret."""
-    projects = [ctx.all_outputs().get(f"foundry_project:{i}", {}) for i in range(1, ctx.config.projects + 1)]
+    projects = [ctx.outputs_if_known(FoundryProject(i)) for i in range(1, ctx.config.projects + 1)]
+    account = ctx.outputs_if_known(FoundryAccount())
     return {
         "config_validation_result": ctx.config.config_validation_result,
         "resource_group": ctx.resource_group,
         "location": ctx.location,
         "resource_token": ctx.config.token,
-        "foundry_project_names": [p.get("name", "") for p in projects],
-        "foundry_project_endpoints": [p.get("endpoint", "") for p in projects],
-        "foundry_endpoint": ctx.all_outputs().get("foundry_account", {}).get("endpoint", ""),
+        "foundry_project_names": [p["name"] if p else "" for p in projects],
+        "foundry_project_endpoints": [p["endpoint"] if p else "" for p in projects],
+        "foundry_endpoint": account["endpoint"] if account else "",
         **_gateway_outputs(ctx),
     }
 
 
 def gateway_health(ctx: RunContext, results: list[Any]) -> object:
     """What Application Gateway's probe says of the LiteLLM backends (for `status`); None when not deployed."""
-    deployed = any(r.step == "application_gateway" and r.outcome in (Outcome.IN_SYNC, Outcome.DRIFTED) for r in results)
+    deployed = any(r.step == ApplicationGateway.name and r.outcome in (Outcome.IN_SYNC, Outcome.DRIFTED)
+                   for r in results)
     if not deployed:
         return None
-    from .application_gateway import ApplicationGateway
-
     return ApplicationGateway(with_certificate=not ctx.config.gateway.http_only).health(ctx)
 
 
 def _gateway_outputs(ctx: RunContext) -> dict[str, object]:
-    outputs = ctx.all_outputs()
-    fqdn = outputs.get("public_ip", {}).get("fqdn", "")
+    public_ip, app_outputs = ctx.outputs_if_known(PublicIp()), ctx.outputs_if_known(LiteLLMApp())
+    fqdn = public_ip["fqdn"] if public_ip else ""
     scheme = "http" if ctx.config.gateway.http_only else "https"
-    app = outputs.get("litellm_app", {}).get("fqdn", "")
+    app = app_outputs["fqdn"] if app_outputs else ""
     return {
         "litellm_url": f"{scheme}://{fqdn}/" if fqdn else "",
         "litellm_ui_url": f"{scheme}://{fqdn}/ui/" if fqdn else "",

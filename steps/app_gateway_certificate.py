@@ -18,7 +18,9 @@ from foundry_litellm.errors import ConfigError
 from foundry_litellm.secrets import FINGERPRINT_TAG
 from foundry_litellm.step import ArmStep, Json
 
-from .secret_writes import VAULT_SECRETS, write_secret
+from .key_vault import KeyVault
+from .public_ip import PublicIp
+from .secret_writes import VAULT_SECRETS, SecretOutputs, write_secret
 
 SECRET = "app-gateway-certificate"  # noqa: S105 - a secret's name
 PASSWORD_ENV = "FOUNDRY_LITELLM_CERTIFICATE_PASSWORD"  # noqa: S105 - a variable's name
@@ -66,7 +68,7 @@ class AppGatewayCertificate(ArmStep):
 
     name = "app_gateway_certificate"
     title = "Gateway TLS certificate"
-    depends_on = ("key_vault", "public_ip")
+    depends_on = (KeyVault(), PublicIp())
     sdk = VAULT_SECRETS
     arm_type = "Microsoft.KeyVault/vaults/secrets"
 
@@ -74,7 +76,7 @@ class AppGatewayCertificate(ArmStep):
         return (ctx.names.key_vault, SECRET)
 
     def body(self, ctx: RunContext) -> Json:
-        tags = {"hostname": ctx.output("public_ip", "fqdn")}
+        tags = {"hostname": ctx.output_of(PublicIp())["fqdn"]}
         path = ctx.config.gateway.certificate_path
         if path:
             tags[FINGERPRINT_TAG] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -88,13 +90,13 @@ class AppGatewayCertificate(ArmStep):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         path = ctx.config.gateway.certificate_path
-        pfx = _provided(path)[0] if path else generate_pfx(ctx.output("public_ip", "fqdn"))
+        pfx = _provided(path)[0] if path else generate_pfx(ctx.output_of(PublicIp())["fqdn"])
         value = base64.b64encode(pfx).decode()
         ctx.secrets.put(SECRET, value, fresh=True)
         return write_secret(ctx, self, SECRET, value, desired.get("tags") or {}, content_type="application/x-pkcs12")
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
-        return {"id": actual["id"], "uri": str(actual["properties"].get("secretUri", ""))}
+    def outputs(self, ctx: RunContext, actual: Json) -> SecretOutputs:
+        return {"id": str(actual["id"]), "uri": str(actual["properties"].get("secretUri", ""))}
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         """Secrets go with their vault."""

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
+from .app_gateway_certificate import AppGatewayCertificate
+from .container_apps_environment import ENDPOINT as CONTAINER_APPS_ENDPOINT
+from .key_vault import gateway_secrets_user
+from .litellm_app import LiteLLMApp
+from .managed_identity import ManagedIdentity
+from .private_dns_zone import PrivateDnsZoneLink
+from .private_endpoint import PrivateDnsZoneGroup
+from .public_ip import PublicIp
 from .subnet import Subnet
 
 PROBE_PATH = "/health/liveliness"  # answered without auth, checks nothing upstream (litellm-notes §3)
@@ -27,10 +35,10 @@ class ApplicationGateway(ArmStep):
     delete_timeout = 90 * 60
 
     def __init__(self, *, with_certificate: bool) -> None:
-        certificate = ("app_gateway_certificate",) if with_certificate else ()
-        self.depends_on = ("subnet:app_gateway", "public_ip", "litellm_app", *certificate,
-                           "managed_identity:gateway", "role_assignment:gateway-key-vault-secrets-user",
-                           "private_dns_zone_group:container_apps", "private_dns_zone_link:container_apps")
+        certificate = (AppGatewayCertificate(),) if with_certificate else ()
+        self.depends_on = (Subnet("app_gateway"), PublicIp(), LiteLLMApp(), *certificate, ManagedIdentity("gateway"),
+                           gateway_secrets_user(), PrivateDnsZoneGroup(CONTAINER_APPS_ENDPOINT),
+                           PrivateDnsZoneLink("container_apps"))
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.app_gateway,)
@@ -42,17 +50,17 @@ class ApplicationGateway(ArmStep):
         gateway = ctx.config.gateway
         sub = self._sub
         subnet = Subnet("app_gateway").resource_id(ctx)
-        identity = ctx.output("managed_identity:gateway", "id")
+        identity = ctx.output_of(ManagedIdentity("gateway"))["id"]
         sku = "WAF_v2" if gateway.waf else "Standard_v2"
         props: Json = {
             "sku": {"name": sku, "tier": sku},
             "autoscaleConfiguration": {"minCapacity": 1, "maxCapacity": 3},
             "gatewayIPConfigurations": [{"name": "gateway", "properties": {"subnet": {"id": subnet}}}],
             "frontendIPConfigurations": [{"name": "public", "properties": {
-                "publicIPAddress": {"id": ctx.output("public_ip", "id")}}}],
+                "publicIPAddress": {"id": ctx.output_of(PublicIp())["id"]}}}],
             "frontendPorts": [{"name": "http", "properties": {"port": 80}}],
             "backendAddressPools": [{"name": "litellm", "properties": {
-                "backendAddresses": [{"fqdn": ctx.output("litellm_app", "fqdn")}]}}],
+                "backendAddresses": [{"fqdn": ctx.output_of(LiteLLMApp())["fqdn"]}]}}],
             "probes": [{"name": "litellm-liveliness", "properties": {
                 "protocol": "Https", "path": PROBE_PATH, "pickHostNameFromBackendHttpSettings": True,
                 "interval": 30, "timeout": 30, "unhealthyThreshold": 3, "match": {"statusCodes": ["200-399"]}}}],
@@ -74,7 +82,7 @@ class ApplicationGateway(ArmStep):
         else:
             props["frontendPorts"].append({"name": "https", "properties": {"port": 443}})
             props["sslCertificates"] = [{"name": "gateway", "properties": {
-                "keyVaultSecretId": ctx.output("app_gateway_certificate", "uri")}}]
+                "keyVaultSecretId": ctx.output_of(AppGatewayCertificate())["uri"]}}]
             props["sslPolicy"] = {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101"}
             props["httpListeners"].append({"name": "https", "properties": {
                 "frontendIPConfiguration": sub(ctx, "frontendIPConfigurations", "public"),
@@ -98,7 +106,7 @@ class ApplicationGateway(ArmStep):
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
                 "properties": props}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}
 
     def health(self, ctx: RunContext) -> list[dict[str, str]]:

@@ -4,7 +4,9 @@ step needs it and never recorded in the state file or logs."""
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .log_analytics_workspace import LogAnalyticsWorkspace
 
 
 class ApplicationInsights(ArmStep):
@@ -12,7 +14,7 @@ class ApplicationInsights(ArmStep):
 
     name = "application_insights"
     title = "Application Insights"
-    depends_on = ("log_analytics_workspace",)
+    depends_on = (LogAnalyticsWorkspace(),)
     sdk = Sdk("appinsights", "components", put="create_or_update", delete="delete")
     arm_type = "Microsoft.Insights/components"
 
@@ -20,9 +22,9 @@ class ApplicationInsights(ArmStep):
         return (ctx.names.app_insights,)
 
     def body(self, ctx: RunContext) -> Json:
-        workspace = ctx.resource_id("Microsoft.OperationalInsights/workspaces", ctx.names.log_analytics)
+        workspace = LogAnalyticsWorkspace().resource_id(ctx)
         return {"location": ctx.location, "kind": "web",
                 "properties": {"Application_Type": "web", "WorkspaceResourceId": workspace}}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}

@@ -20,11 +20,25 @@ from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
+from .cosmos_account import CosmosAccount
 from .foundry_account import FoundryAccount
-from .foundry_connection import connection_name
-from .role_assignment import PROPAGATION_WAIT, propagation_remaining
+from .foundry_connection import ProjectConnection, connection_name
+from .foundry_project import FoundryProject
+from .managed_identity import ManagedIdentity
+from .private_endpoint import DATA_ENDPOINTS, PrivateDnsZoneGroup
+from .role_assignment import (
+    COSMOS_DB_OPERATOR,
+    PROPAGATION_WAIT,
+    SEARCH_INDEX_DATA_CONTRIBUTOR,
+    SEARCH_SERVICE_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    RoleAssignment,
+    propagation_remaining,
+)
+from .search_service import SearchService
+from .storage_account import StorageAccount
 
 ACCOUNT_HOST = "caphost-account"
 PROJECT_HOST = "caphost-project"
@@ -33,6 +47,23 @@ PROJECT_HOST = "caphost-project"
 # creates it again, so the first advice is a plain re-run.
 RECOVERY = ("run deploy again: a failed capability host is deleted and created again; if it fails the same way, "
             "destroy and deploy (a faulted account capability host needs the account deleted and purged)")
+
+
+STORES = ("cosmos", "storage", "search")  # what a project's agents keep their threads, files and vectors in
+
+
+def agent_roles(index: int) -> tuple[RoleAssignment, ...]:
+    """The project identity's roles the agent service checks when the project's capability host is created."""
+    principal = ManagedIdentity(f"project-{index}")
+
+    def role(name: str, store: ArmStep, role: str) -> RoleAssignment:
+        return RoleAssignment(f"project-{index}-{name}", scope=store.resource_id, principal=principal, role=role,
+                              depends_on=(store,))
+
+    return (role("storage-blob-data-contributor", StorageAccount(), STORAGE_BLOB_DATA_CONTRIBUTOR),
+            role("cosmos-db-operator", CosmosAccount(), COSMOS_DB_OPERATOR),
+            role("search-index-data-contributor", SearchService(), SEARCH_INDEX_DATA_CONTRIBUTOR),
+            role("search-service-contributor", SearchService(), SEARCH_SERVICE_CONTRIBUTOR))
 
 
 class _CapabilityHost(ArmStep):
@@ -61,7 +92,7 @@ class AccountCapabilityHost(_CapabilityHost):
 
     name = "capability_host:account"
     title = "Account capability host"
-    depends_on = ("foundry_account",)
+    depends_on = (FoundryAccount(),)
     sdk = Sdk("cognitive", "account_capability_hosts")
     arm_type = "Microsoft.CognitiveServices/accounts/capabilityHosts"
 
@@ -101,8 +132,8 @@ class AccountCapabilityHost(_CapabilityHost):
         args = (ctx.resource_group, ctx.names.foundry_account, actual["name"].rsplit("/", 1)[-1])
         ctx.run(self, "delete", lambda **kw: remove(*args, **kw), timeout=self.delete_timeout, missing_ok=True)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
-        return {"id": actual["id"], "name": str(actual["name"]).rsplit("/", 1)[-1]}
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
+        return {"id": str(actual["id"]), "name": str(actual["name"]).rsplit("/", 1)[-1]}
 
 
 class ProjectCapabilityHost(_CapabilityHost):
@@ -111,16 +142,15 @@ class ProjectCapabilityHost(_CapabilityHost):
     sdk = Sdk("cognitive", "project_capability_hosts")
     arm_type = "Microsoft.CognitiveServices/accounts/projects/capabilityHosts"
 
-    def __init__(self, index: int, pre_roles: tuple[str, ...]) -> None:
+    def __init__(self, index: int) -> None:
         self.index = index
-        self.pre_roles = pre_roles
+        self.pre_roles = agent_roles(index)
         self.name = f"capability_host:project-{index}"
         self.title = f"Project {index} capability host"
-        self.depends_on = ("capability_host:account", f"foundry_project:{index}",
-                           *(f"foundry_connection:{index}:{k}" for k in ("cosmos", "storage", "search")),
-                           *pre_roles,
-                           "private_dns_zone_group:cosmos", "private_dns_zone_group:storage",
-                           "private_dns_zone_group:search")
+        self.depends_on = (AccountCapabilityHost(), FoundryProject(index),
+                           *(ProjectConnection(index, k) for k in STORES),
+                           *self.pre_roles,
+                           *(PrivateDnsZoneGroup(DATA_ENDPOINTS[k]) for k in STORES))
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.foundry_account, ctx.names.project(self.index), PROJECT_HOST)

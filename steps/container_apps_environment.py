@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
+from .application_insights import ApplicationInsights
+from .log_analytics_workspace import LogAnalyticsWorkspace
+from .private_endpoint import Target
 from .subnet import Subnet
 
 WORKLOAD_PROFILE = "Consumption"
+
+
+class EnvironmentOutputs(IdOutputs):
+    default_domain: str
+    static_ip: str
 
 
 class ContainerAppsEnvironment(ArmStep):
@@ -24,7 +32,7 @@ class ContainerAppsEnvironment(ArmStep):
 
     name = "container_apps_environment"
     title = "Container Apps environment"
-    depends_on = ("subnet:container_apps", "log_analytics_workspace", "application_insights")
+    depends_on = (Subnet("container_apps"), LogAnalyticsWorkspace(), ApplicationInsights())
     sdk = Sdk("containerapps", "managed_environments")
     arm_type = "Microsoft.App/managedEnvironments"
     create_timeout = 120 * 60  # VNet environments have been seen to take 30 min to 2 h (azure-container-apps#465)
@@ -44,7 +52,7 @@ class ContainerAppsEnvironment(ArmStep):
             "publicNetworkAccess": "Disabled",
             "zoneRedundant": False,
             "appLogsConfiguration": {"destination": "log-analytics", "logAnalyticsConfiguration": {
-                "customerId": ctx.output("log_analytics_workspace", "customer_id")}},
+                "customerId": ctx.output_of(LogAnalyticsWorkspace())["customer_id"]}},
             "appInsightsConfiguration": {},
             "openTelemetryConfiguration": {"tracesConfiguration": {"destinations": ["appInsights"]},
                                            "logsConfiguration": {"destinations": ["appInsights"]}},
@@ -68,7 +76,11 @@ class ContainerAppsEnvironment(ArmStep):
         }}
         return super().apply(ctx, body, actual)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> EnvironmentOutputs:
         props = actual["properties"]
-        return {"id": actual["id"], "default_domain": str(props.get("defaultDomain", "")),
+        return {"id": str(actual["id"]), "default_domain": str(props.get("defaultDomain", "")),
                 "static_ip": str(props.get("staticIp", ""))}
+
+
+# Reached only through its private endpoint (public network access disabled).
+ENDPOINT = Target.of("container_apps", ContainerAppsEnvironment(), "managedEnvironments", ("container_apps",))

@@ -5,7 +5,13 @@ for some regions, a data-residency surprise)."""
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .resource_group import ResourceGroup
+
+
+class CosmosOutputs(NamedOutputs):
+    endpoint: str
 
 
 class CosmosAccount(ArmStep):
@@ -13,7 +19,7 @@ class CosmosAccount(ArmStep):
 
     name = "cosmos_account"
     title = "Cosmos DB account"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("cosmosdb", "database_accounts")
     arm_type = "Microsoft.DocumentDB/databaseAccounts"
     immutable = ("kind",)
@@ -36,6 +42,6 @@ class CosmosAccount(ArmStep):
             "enableFreeTier": False,
         }}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> CosmosOutputs:
         return {"id": actual["id"], "name": actual["name"],
                 "endpoint": str(actual["properties"].get("documentEndpoint", ""))}

@@ -9,7 +9,9 @@ from foundry_litellm.context import RunContext, Unknown
 from foundry_litellm.naming import deterministic_guid
 from foundry_litellm.step import ArmStep, Json, Sdk
 
+from .capability_host import ProjectCapabilityHost
 from .cosmos_account import CosmosAccount
+from .managed_identity import ManagedIdentity
 
 DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"  # Cosmos DB Built-in Data Contributor
 DATABASE = "enterprise_memory"
@@ -27,7 +29,8 @@ class CosmosSqlRoleAssignment(ArmStep):
         self.index = index
         self.name = f"cosmos_sql_role_assignment:{index}"
         self.title = f"Project {index} Cosmos data role"
-        self.depends_on = (f"capability_host:project-{index}", "cosmos_account", f"managed_identity:project-{index}")
+        self.identity = ManagedIdentity(f"project-{index}")
+        self.depends_on = (ProjectCapabilityHost(index), CosmosAccount(), self.identity)
 
     def _cosmos(self, ctx: RunContext) -> str:
         return CosmosAccount().resource_id(ctx)
@@ -38,7 +41,7 @@ class CosmosSqlRoleAssignment(ArmStep):
         return CosmosAccount()
 
     def _principal(self, ctx: RunContext) -> str:
-        return ctx.output(f"managed_identity:project-{self.index}", "principal_id")
+        return ctx.output_of(self.identity)["principal_id"]
 
     def _assignment(self, ctx: RunContext) -> str:
         return deterministic_guid(self._cosmos(ctx), DATA_CONTRIBUTOR, self._principal(ctx), DATABASE)

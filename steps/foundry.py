@@ -19,26 +19,18 @@ from .foundry_account import FoundryAccount
 from .foundry_connection import KINDS, ProjectConnection
 from .foundry_project import FoundryProject
 from .managed_identity import ManagedIdentity
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
-from .role_assignment import (
-    COSMOS_DB_OPERATOR,
-    SEARCH_INDEX_DATA_CONTRIBUTOR,
-    SEARCH_SERVICE_CONTRIBUTOR,
-    STORAGE_BLOB_DATA_CONTRIBUTOR,
-    STORAGE_BLOB_DATA_OWNER,
-    RoleAssignment,
-)
+from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target
+from .role_assignment import STORAGE_BLOB_DATA_OWNER, RoleAssignment
+from .storage_account import StorageAccount
 
-FOUNDRY_ENDPOINT = Target("foundry", "foundry_account",
-                          id_of("Microsoft.CognitiveServices/accounts", "foundry_account"), "account",
-                          ("ai_services", "openai", "cognitive_services"))
+FOUNDRY_ENDPOINT = Target.of("foundry", FoundryAccount(), "account", ("ai_services", "openai", "cognitive_services"))
 
 
 def blob_owner_condition(index: int) -> Callable[[RunContext], str]:
     """ABAC: blob ownership only on the project's own agent containers (`<workspace guid>*-azureml-agent`),
     as the Foundry standard setup grants it (blob-storage-container-role-assignments.bicep)."""
     def condition(ctx: RunContext) -> str:
-        guid = ctx.output(f"foundry_project:{index}", "workspace_guid")
+        guid = ctx.output_of(FoundryProject(index))["workspace_guid"]
         containers = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
         actions = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
         return (f"((!(ActionMatches{{'{actions}/tags/read'}}) AND !(ActionMatches{{'{actions}/filter/action'}}) "
@@ -49,31 +41,17 @@ def blob_owner_condition(index: int) -> Callable[[RunContext], str]:
 
 def project_steps(index: int) -> list[Step]:
     """Everything one project needs, in order."""
-    principal = (f"managed_identity:project-{index}", "principal_id")
-    storage = id_of("Microsoft.Storage/storageAccounts", "storage")
-    search = id_of("Microsoft.Search/searchServices", "search")
-    cosmos = id_of("Microsoft.DocumentDB/databaseAccounts", "cosmos")
-    # Before the capability host: the agent service checks these when the host is created.
-    pre = [
-        RoleAssignment(f"project-{index}-storage-blob-data-contributor", scope=storage, principal=principal,
-                       role=STORAGE_BLOB_DATA_CONTRIBUTOR, depends_on=("storage_account",)),
-        RoleAssignment(f"project-{index}-cosmos-db-operator", scope=cosmos, principal=principal,
-                       role=COSMOS_DB_OPERATOR, depends_on=("cosmos_account",)),
-        RoleAssignment(f"project-{index}-search-index-data-contributor", scope=search, principal=principal,
-                       role=SEARCH_INDEX_DATA_CONTRIBUTOR, depends_on=("search_service",)),
-        RoleAssignment(f"project-{index}-search-service-contributor", scope=search, principal=principal,
-                       role=SEARCH_SERVICE_CONTRIBUTOR, depends_on=("search_service",)),
-    ]
+    identity = ManagedIdentity(f"project-{index}")
+    host = ProjectCapabilityHost(index)
     return [
-        ManagedIdentity(f"project-{index}"),
+        identity,
         FoundryProject(index),
         *(ProjectConnection(index, kind) for kind in KINDS),
-        *pre,
-        ProjectCapabilityHost(index, tuple(r.name for r in pre)),
-        RoleAssignment(f"project-{index}-storage-blob-data-owner", scope=storage, principal=principal,
-                       role=STORAGE_BLOB_DATA_OWNER, condition=blob_owner_condition(index),
-                       depends_on=("storage_account", f"capability_host:project-{index}",
-                                   f"foundry_project:{index}")),
+        *host.pre_roles,  # before the capability host: the agent service checks them when the host is created
+        host,
+        RoleAssignment(f"project-{index}-storage-blob-data-owner", scope=StorageAccount().resource_id,
+                       principal=identity, role=STORAGE_BLOB_DATA_OWNER, condition=blob_owner_condition(index),
+                       depends_on=(StorageAccount(), host, FoundryProject(index))),
         CosmosSqlRoleAssignment(index),
     ]
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
+from .managed_identity import ManagedIdentity
+from .resource_group import ResourceGroup
 from .resource_provider import AGENT_SERVICE_NAMESPACES
 from .subnet import Subnet
 
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
+
+
+class AccountOutputs(NamedOutputs):
+    endpoint: str
 
 
 class FoundryAccount(ArmStep):
@@ -23,7 +29,7 @@ class FoundryAccount(ArmStep):
 
     name = "foundry_account"
     title = "Foundry account"
-    depends_on = ("resource_group", "managed_identity:foundry", "subnet:agent")
+    depends_on = (ResourceGroup(), ManagedIdentity("foundry"), Subnet("agent"))
     registrations = AGENT_SERVICE_NAMESPACES  # the injected Agent service runs on them (foundry-samples#853)
     sdk = Sdk("cognitive", "accounts", put="begin_create")
     arm_type = ACCOUNT_TYPE
@@ -40,7 +46,7 @@ class FoundryAccount(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         public = ctx.config.foundry.public_network_access
         agent_subnet = Subnet("agent").resource_id(ctx)
-        identity = ctx.output("managed_identity:foundry", "id")
+        identity = ctx.output_of(ManagedIdentity("foundry"))["id"]
         return {"location": ctx.location, "kind": "AIServices", "sku": {"name": "S0"},
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
                 "properties": {
@@ -107,7 +113,7 @@ class FoundryAccount(ArmStep):
                 f"the account {ctx.names.foundry_account} stays soft-deleted for 48 hours and holds the agent "
                 "subnet until then; the next deploy restores it"))
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> AccountOutputs:
         endpoints = actual["properties"].get("endpoints") or {}
         return {"id": actual["id"], "name": actual["name"],
                 "endpoint": str(endpoints.get("AI Foundry API") or f"https://{actual['name']}.services.ai.azure.com/")}

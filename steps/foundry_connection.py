@@ -4,29 +4,37 @@ the connection is written and never kept in state or logs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
+from .application_insights import ApplicationInsights
+from .cosmos_account import CosmosAccount
 from .foundry_account import FoundryAccount
 from .foundry_project import FoundryProject
+from .search_service import SearchService
+from .storage_account import StorageAccount
 
 
 @dataclass(frozen=True)
 class Kind:
     key: str
     category: str
-    step: str  # the step of the connected resource
-    target_output: str  # output of that step that holds the connection's target
+    step: ArmStep  # the step of the connected resource
+    target: Callable[[RunContext], str]  # the connection's target, from that step's outputs
 
 
 KINDS = {
-    "cosmos": Kind("cosmos", "CosmosDB", "cosmos_account", "endpoint"),
-    "storage": Kind("storage", "AzureStorageAccount", "storage_account", "blob_endpoint"),
-    "search": Kind("search", "CognitiveSearch", "search_service", "endpoint"),
-    "app_insights": Kind("app_insights", "AppInsights", "application_insights", "id"),
+    "cosmos": Kind("cosmos", "CosmosDB", CosmosAccount(), lambda ctx: ctx.output_of(CosmosAccount())["endpoint"]),
+    "storage": Kind("storage", "AzureStorageAccount", StorageAccount(),
+                    lambda ctx: ctx.output_of(StorageAccount())["blob_endpoint"]),
+    "search": Kind("search", "CognitiveSearch", SearchService(),
+                   lambda ctx: ctx.output_of(SearchService())["endpoint"]),
+    "app_insights": Kind("app_insights", "AppInsights", ApplicationInsights(),
+                         lambda ctx: ctx.output_of(ApplicationInsights())["id"]),
 }
 
 
@@ -47,7 +55,7 @@ class ProjectConnection(ArmStep):
         self.kind = KINDS[kind]
         self.name = f"foundry_connection:{index}:{kind}"
         self.title = f"Project {index} connection {kind.replace('_', ' ')}"
-        self.depends_on = (f"foundry_project:{index}", self.kind.step)
+        self.depends_on = (FoundryProject(index), self.kind.step)
 
     def connection(self, ctx: RunContext) -> str:
         return connection_name(ctx, self.kind.key, self.index)
@@ -59,11 +67,11 @@ class ProjectConnection(ArmStep):
         return FoundryAccount()
 
     def body(self, ctx: RunContext) -> Json:
-        resource_id = ctx.output(self.kind.step, "id")
+        resource_id = str(ctx.output_of(self.kind.step)["id"])
         metadata = {"ApiType": "Azure", "ResourceId": resource_id}
         if self.kind.key != "app_insights":
             metadata["location"] = ctx.location
-        props: Json = {"category": self.kind.category, "target": ctx.output(self.kind.step, self.kind.target_output),
+        props: Json = {"category": self.kind.category, "target": self.kind.target(ctx),
                        "authType": "ApiKey" if self.kind.key == "app_insights" else "AAD",
                        "isSharedToAll": False, "metadata": metadata}
         return {"properties": props}

@@ -10,19 +10,16 @@ from foundry_litellm.step import Json, Step
 
 from .app_gateway_certificate import AppGatewayCertificate
 from .application_gateway import ApplicationGateway
+from .container_apps_environment import ENDPOINT as CONTAINER_APPS_ENDPOINT
 from .container_apps_environment import ContainerAppsEnvironment
 from .litellm_app import LiteLLMApp
 from .model_gateway_connection import ModelGatewayConnection
-from .private_endpoint import PrivateDnsZoneGroup, PrivateEndpoint, Target, id_of
+from .private_endpoint import EndpointOutputs, PrivateDnsZoneGroup, PrivateEndpoint, Target
 from .public_ip import PublicIp
 
-CONTAINER_APPS_ENDPOINT = Target(
-    "container_apps", "container_apps_environment",
-    id_of("Microsoft.App/managedEnvironments", "container_apps_environment"), "managedEnvironments",
-    ("container_apps",))
-OPENAI_ENDPOINT = Target(
-    "openai", "subnet:private_endpoint", lambda ctx: str(ctx.config.openai_resource_id),
-    "account", ("ai_services", "openai", "cognitive_services"))
+# The upstream Azure OpenAI account: outside the deployment, so no step creates it.
+OPENAI_ENDPOINT = Target("openai", None, lambda ctx: str(ctx.config.openai_resource_id), "account",
+                         ("ai_services", "openai", "cognitive_services"))
 
 
 class UpstreamPrivateEndpoint(PrivateEndpoint):
@@ -45,7 +42,7 @@ class UpstreamPrivateEndpoint(PrivateEndpoint):
             props["manualPrivateLinkServiceConnections"] = connections
         return body
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> EndpointOutputs:
         props = actual["properties"]
         connections = props.get("privateLinkServiceConnections") or props.get("manualPrivateLinkServiceConnections") \
             or [{}]

@@ -10,7 +10,15 @@ from __future__ import annotations
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .managed_identity import ManagedIdentity
+from .resource_group import ResourceGroup
+from .role_assignment import KEY_VAULT_SECRETS_USER, RoleAssignment
+
+
+class VaultOutputs(NamedOutputs):
+    uri: str
 
 
 class KeyVault(ArmStep):
@@ -18,7 +26,7 @@ class KeyVault(ArmStep):
 
     name = "key_vault"
     title = "Key Vault"
-    depends_on = ("resource_group", "managed_identity:gateway")
+    depends_on = (ResourceGroup(), ManagedIdentity("gateway"))
     sdk = Sdk("keyvault", "vaults", delete="delete")
     arm_type = "Microsoft.KeyVault/vaults"
     # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse. Nor can the
@@ -32,7 +40,7 @@ class KeyVault(ArmStep):
         settings = ctx.config.key_vault
         props: Json = {
             # The vault's tenant is the subscription's: the one a user-assigned identity reports.
-            "tenantId": ctx.output("managed_identity:gateway", "tenant_id"),
+            "tenantId": ctx.output_of(ManagedIdentity("gateway"))["tenant_id"],
             "sku": {"family": "A", "name": settings.sku},
             "enableRbacAuthorization": True,
             "accessPolicies": [],  # required on create even with RBAC ("The parameter accessPolicies is not specified")
@@ -130,5 +138,12 @@ def _need(ctx: RunContext, action: str) -> access.Need:
     return access.Need(f"Microsoft.KeyVault/locations/deletedVaults/{action}",
                        access.subscription_scope(ctx.subscription_id), roles)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
-        return {"id": actual["id"], "name": actual["name"], "uri": actual["properties"].get("vaultUri", "")}
+    def outputs(self, ctx: RunContext, actual: Json) -> VaultOutputs:
+        return {"id": actual["id"], "name": actual["name"], "uri": str(actual["properties"].get("vaultUri", ""))}
+
+
+def gateway_secrets_user() -> RoleAssignment:
+    """The gateway identity's read access to the vault's secrets (Container Apps and Application Gateway resolve
+    their Key Vault references as that identity)."""
+    return RoleAssignment("gateway-key-vault-secrets-user", scope=KeyVault().resource_id, principal=ManagedIdentity(
+        "gateway"), role=KEY_VAULT_SECRETS_USER, depends_on=(KeyVault(),))

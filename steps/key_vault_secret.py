@@ -16,8 +16,9 @@ from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import ArmStep, Json
 
-from .model_gateway_connection import ModelGatewayConnection
-from .secret_writes import MASTER_KEY, VAULT_SECRETS, write_secret
+from .key_vault import KeyVault
+from .model_gateway_base import MASTER_KEY_USERS
+from .secret_writes import MASTER_KEY, VAULT_SECRETS, SecretOutputs, write_secret
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "litellm-master-key": secrets.litellm_key,
@@ -25,9 +26,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "litellm-ui-password": lambda: secrets.password(24),
 }
 FROM_ENVIRONMENT = {"openai-api-key"}
-
-
-MASTER_KEY_USERS = ("model_gateway_connection", "model_gateway_connection:static")
+SECRETS = ("openai-api-key", *GENERATORS)  # every secret of this step kind, in deploy order
 
 
 def master_key_replaceable(ctx: RunContext) -> bool:
@@ -36,10 +35,14 @@ def master_key_replaceable(ctx: RunContext) -> bool:
     connection gives a secret back) and a ModelGateway connection must be written with it, while nobody
     outside the tool can depend on the current key: no deploy of this environment has finished, or no
     connection exists. The connections and the gateway app then follow the new key in the same run."""
-    if all(ctx.state.step(name).get("status") == "succeeded" for name in MASTER_KEY_USERS):
+    if all(ctx.state.step(user.name).get("status") == "succeeded" for user in MASTER_KEY_USERS):
         return False  # both written: nothing needs the value (a PATCH keeps the credential Azure holds)
-    missing = [user.read(ctx) is None for user in (ModelGatewayConnection(True), ModelGatewayConnection(False))]
+    missing = [user.read(ctx) is None for user in MASTER_KEY_USERS]
     return any(missing) and (all(missing) or not ctx.state.data.get("outputs"))  # outputs: a deploy finished
+
+
+class VersionedSecretOutputs(SecretOutputs):
+    version: str
 
 
 class KeyVaultSecret(ArmStep):
@@ -55,7 +58,7 @@ class KeyVaultSecret(ArmStep):
         self.secret = secret
         self.name = f"key_vault_secret:{secret}"
         self.title = f"Secret {secret}"
-        self.depends_on = ("key_vault",)
+        self.depends_on = (KeyVault(),)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.key_vault, self.secret)
@@ -92,10 +95,10 @@ class KeyVaultSecret(ArmStep):
             ctx.secrets.put(self.secret, value, fresh=True)
         return write_secret(ctx, self, self.secret, value, desired.get("tags") or {})
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> VersionedSecretOutputs:
         # The secret's URI without a version: Container Apps resolves the latest version through it.
         versioned = str(actual["properties"].get("secretUriWithVersion", ""))
-        return {"id": actual["id"], "uri": str(actual["properties"].get("secretUri", "")),
+        return {"id": str(actual["id"]), "uri": str(actual["properties"].get("secretUri", "")),
                 "version": versioned.rsplit("/", 1)[-1] if versioned else ""}
 
     def delete(self, ctx: RunContext, actual: Json) -> None:

@@ -13,10 +13,17 @@ import time
 
 from foundry_litellm import azure_ops, litellm_config
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
-from .container_apps_environment import WORKLOAD_PROFILE
-from .postgres_credentials import DATABASE_URL, PASSWORD
+from .container_apps_environment import WORKLOAD_PROFILE, ContainerAppsEnvironment
+from .key_vault import gateway_secrets_user
+from .key_vault_secret import SECRETS, KeyVaultSecret
+from .managed_identity import ManagedIdentity
+from .postgres_credentials import DATABASE_URL, PASSWORD, PostgresCredentials
+from .postgres_server import PostgresDatabase
+from .private_endpoint import DATA_ENDPOINTS, PrivateDnsZoneGroup
+from .public_ip import PublicIp
+from .secret_writes import MASTER_KEY
 
 # Key Vault role assignments take minutes to reach Container Apps; until then the revision cannot fetch its
 # secrets and the write is refused (azure-container-apps#1159, #930).
@@ -26,7 +33,7 @@ CONFIG_HASH_ENV = "FOUNDRY_LITELLM_CONFIG_SHA256"
 
 def public_url(ctx: RunContext) -> str:
     scheme = "http" if ctx.config.gateway.http_only else "https"
-    return f"{scheme}://{ctx.output('public_ip', 'fqdn')}"
+    return f"{scheme}://{ctx.output_of(PublicIp())['fqdn']}"
 
 
 def _probe(kind: str, path: str, **timing: int) -> Json:
@@ -34,16 +41,19 @@ def _probe(kind: str, path: str, **timing: int) -> Json:
             "timeoutSeconds": 5, **timing}
 
 
+class AppOutputs(IdOutputs):
+    fqdn: str
+    revision: str
+
+
 class LiteLLMApp(ArmStep):
     """See foundry_litellm/step.py."""
 
     name = "litellm_app"
     title = "LiteLLM container app"
-    depends_on = ("container_apps_environment", "managed_identity:gateway", "public_ip",
-                  "role_assignment:gateway-key-vault-secrets-user", "postgres_database", "postgres_credentials",
-                  *(f"key_vault_secret:{s}" for s in ("openai-api-key", "litellm-master-key", "litellm-salt-key",
-                                                      "litellm-ui-password")),
-                  "private_dns_zone_group:key_vault", "private_dns_zone_group:postgres")
+    depends_on = (ContainerAppsEnvironment(), ManagedIdentity("gateway"), PublicIp(), gateway_secrets_user(),
+                  PostgresDatabase(), PostgresCredentials(), *(KeyVaultSecret(s) for s in SECRETS),
+                  PrivateDnsZoneGroup(DATA_ENDPOINTS["key_vault"]), PrivateDnsZoneGroup(DATA_ENDPOINTS["postgres"]))
     sdk = Sdk("containerapps", "container_apps")
     arm_type = "Microsoft.App/containerApps"
     create_timeout = 60 * 60
@@ -53,14 +63,14 @@ class LiteLLMApp(ArmStep):
 
     def _secret_uri(self, ctx: RunContext, secret: str) -> str:
         if secret == DATABASE_URL:
-            return ctx.output("postgres_credentials", "database_url_uri")
+            return ctx.output_of(PostgresCredentials())["database_url_uri"]
         if secret == PASSWORD:
-            return ctx.output("postgres_credentials", "password_uri")
-        return ctx.output(f"key_vault_secret:{secret}", "uri")
+            return ctx.output_of(PostgresCredentials())["password_uri"]
+        return ctx.output_of(KeyVaultSecret(secret))["uri"]
 
     def body(self, ctx: RunContext) -> Json:
         gateway = ctx.config.gateway
-        identity = ctx.output("managed_identity:gateway", "id")
+        identity = ctx.output_of(ManagedIdentity("gateway"))["id"]
         image = f"{gateway.image}@{gateway.digest}" if gateway.digest else gateway.image
         rendered = litellm_config.render(gateway)
         secrets: list[Json] = [{"name": name, "keyVaultUrl": self._secret_uri(ctx, name), "identity": identity}
@@ -71,11 +81,11 @@ class LiteLLMApp(ArmStep):
         env.append({"name": CONFIG_HASH_ENV, "value": hashlib.sha256(rendered.encode()).hexdigest()})
         # A rotated master key must start a new revision: the running one keeps the value it resolved.
         env.append({"name": "FOUNDRY_LITELLM_MASTER_KEY_VERSION",
-                    "value": ctx.output("key_vault_secret:litellm-master-key", "version")})
+                    "value": ctx.output_of(KeyVaultSecret(MASTER_KEY))["version"]})
         return {"location": ctx.location,
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
                 "properties": {
-                    "environmentId": ctx.output("container_apps_environment", "id"),
+                    "environmentId": ctx.output_of(ContainerAppsEnvironment())["id"],
                     "workloadProfileName": WORKLOAD_PROFILE,
                     "configuration": {
                         "activeRevisionsMode": "Single",
@@ -122,7 +132,7 @@ class LiteLLMApp(ArmStep):
                 ctx.backoff(delay)
                 delay = min(delay * 2, 120.0)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> AppOutputs:
         ingress = actual["properties"].get("configuration", {}).get("ingress") or {}
-        return {"id": actual["id"], "fqdn": str(ingress.get("fqdn", "")),
+        return {"id": str(actual["id"]), "fqdn": str(ingress.get("fqdn", "")),
                 "revision": str(actual["properties"].get("latestRevisionName", ""))}

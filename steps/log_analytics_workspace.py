@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
+
+from .resource_group import ResourceGroup
+
+
+class WorkspaceOutputs(IdOutputs):
+    customer_id: str
 
 
 class LogAnalyticsWorkspace(ArmStep):
@@ -11,7 +17,7 @@ class LogAnalyticsWorkspace(ArmStep):
 
     name = "log_analytics_workspace"
     title = "Log Analytics workspace"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("loganalytics", "workspaces")
     arm_type = "Microsoft.OperationalInsights/workspaces"
 
@@ -32,5 +38,5 @@ class LogAnalyticsWorkspace(ArmStep):
         ctx.run(self, "delete", lambda **kw: remove(*args, force=True, **kw), timeout=self.delete_timeout,
                 missing_ok=True)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> WorkspaceOutputs:
         return {"id": actual["id"], "customer_id": actual["properties"]["customerId"]}

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
+
+from .resource_group import ResourceGroup
+
+
+class IdentityOutputs(IdOutputs):
+    principal_id: str
+    client_id: str
+    tenant_id: str
 
 
 class ManagedIdentity(ArmStep):
@@ -16,7 +24,7 @@ class ManagedIdentity(ArmStep):
         self.role = role  # "gateway", "foundry" or "project-<i>"
         self.name = f"managed_identity:{role}"
         self.title = f"Identity {role}"
-        self.depends_on = ("resource_group",)
+        self.depends_on = (ResourceGroup(),)
 
     def identity_name(self, ctx: RunContext) -> str:
         if self.role.startswith("project-"):
@@ -29,7 +37,7 @@ class ManagedIdentity(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> IdentityOutputs:
         props = actual["properties"]
         return {"id": actual["id"], "principal_id": props["principalId"], "client_id": props["clientId"],
                 "tenant_id": props["tenantId"]}

@@ -12,36 +12,21 @@ from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import Json
 
 from .foundry_account import FoundryAccount
+from .key_vault_secret import KeyVaultSecret
+from .litellm_app import LiteLLMApp
+from .model_gateway_base import ModelGatewayConnectionBase
 from .secret_writes import MASTER_KEY
 
 
-class ModelGatewayConnection(ArmStep):
+class ModelGatewayConnection(ModelGatewayConnectionBase):
     """See foundry_litellm/step.py."""
 
-    sdk = Sdk("cognitive", "account_connections", put="create", delete="delete")
-    arm_type = "Microsoft.CognitiveServices/accounts/connections"
-    tagged = False
-    ignore = ("properties.credentials",)
-
     def __init__(self, discovery: bool) -> None:
-        self.discovery = discovery
-        suffix = "" if discovery else "-static"
-        self.suffix = suffix
-        self.name = f"model_gateway_connection{':static' if not discovery else ''}"
-        self.title = "ModelGateway connection" + (" (static models)" if not discovery else "")
-        self.depends_on = ("foundry_account", "litellm_app", "key_vault_secret:litellm-master-key")
-
-    def connection(self, ctx: RunContext) -> str:
-        return f"litellm-gateway-{ctx.config.token}{self.suffix}"
-
-    def names(self, ctx: RunContext) -> tuple[str, ...]:
-        return (ctx.names.foundry_account, self.connection(ctx))
-
-    def lock_holder(self) -> ArmStep:
-        return FoundryAccount()
+        super().__init__(discovery)
+        self.depends_on = (FoundryAccount(), LiteLLMApp(), KeyVaultSecret(MASTER_KEY))
 
     def body(self, ctx: RunContext) -> Json:
         metadata: dict[str, str] = {"deploymentInPath": "false", "inferenceAPIVersion": ""}
@@ -55,7 +40,7 @@ class ModelGatewayConnection(ArmStep):
                 {"name": m.name, "properties": {"model": {"name": m.model or m.deployment, "version": "",
                                                           "format": "OpenAI"}}}
                 for m in ctx.config.gateway.models], separators=(",", ":"))
-        return {"properties": {"category": "ModelGateway", "target": f"https://{ctx.output('litellm_app', 'fqdn')}",
+        return {"properties": {"category": "ModelGateway", "target": f"https://{ctx.output_of(LiteLLMApp())['fqdn']}",
                                "authType": "ApiKey", "isSharedToAll": True, "metadata": metadata}}
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
@@ -87,6 +72,3 @@ class ModelGatewayConnection(ArmStep):
         if ctx.secrets.owed(MASTER_KEY, self.name):  # a new key must reach the connection
             changes.append(Change("properties.credentials.key", "(previous key)", "(rotated key)"))
         return changes
-
-    def parent(self) -> ArmStep:
-        return FoundryAccount()

@@ -7,6 +7,8 @@ import copy
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
+from .resource_group import ResourceGroup
+
 
 def _rule(name: str, priority: int, source: str, protocol: str, ports: str) -> Json:
     return {"name": name, "properties": {
@@ -36,7 +38,7 @@ class NetworkSecurityGroup(ArmStep):
         self.role = role  # "default" or "app_gateway"
         self.name = f"network_security_group:{role}"
         self.title = f"NSG ({role.replace('_', ' ')})"
-        self.depends_on = ("resource_group",)
+        self.depends_on = (ResourceGroup(),)
 
     def _nsg_name(self, ctx: RunContext) -> str:
         return ctx.names.nsg_app_gateway if self.role == "app_gateway" else ctx.names.nsg_default

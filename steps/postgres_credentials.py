@@ -13,8 +13,9 @@ from urllib.parse import quote
 from foundry_litellm import azure_ops, secrets
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.step import ArmStep, Json
+from foundry_litellm.step import ArmStep, IdOutputs, Json
 
+from .key_vault import KeyVault
 from .secret_writes import VAULT_SECRETS, write_secret
 
 PASSWORD = "postgres-admin-password"  # noqa: S105 - the secret's name, not a value
@@ -29,12 +30,18 @@ def database_url(ctx: RunContext, password: str) -> str:
     return f"postgresql://{login}:{quote(password, safe='')}@{host}:5432/{DATABASE}?sslmode=require"
 
 
+class CredentialsOutputs(IdOutputs):
+    database_url_id: str
+    password_uri: str
+    database_url_uri: str
+
+
 class PostgresCredentials(ArmStep):
     """See foundry_litellm/step.py."""
 
     name = "postgres_credentials"
     title = "Secrets postgres-admin-password, database-url"
-    depends_on = ("key_vault",)
+    depends_on = (KeyVault(),)
     sdk = VAULT_SECRETS
     arm_type = "Microsoft.KeyVault/vaults/secrets"
 
@@ -70,9 +77,9 @@ class PostgresCredentials(ArmStep):
         write_secret(ctx, self, DATABASE_URL, url, tags)
         return result
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> CredentialsOutputs:
         vault = actual["id"].rsplit("/secrets/", 1)[0]
-        return {"id": actual["id"], "database_url_id": f"{vault}/secrets/{DATABASE_URL}",
+        return {"id": str(actual["id"]), "database_url_id": f"{vault}/secrets/{DATABASE_URL}",
                 "password_uri": str(actual["properties"].get("secretUri", "")),
                 "database_url_uri": str(actual["properties"].get("secretUri", "")).replace(PASSWORD, DATABASE_URL)}
 

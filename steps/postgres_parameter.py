@@ -7,6 +7,8 @@ drift and the next deploy sets it back (CIS Azure Foundations 5.2.1 audits exact
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.step import Json, Sdk
@@ -14,6 +16,10 @@ from foundry_litellm.step import Json, Sdk
 from .postgres_server import ServerChild
 
 TLS_PARAMETERS = ("require_secure_transport", "ssl_min_protocol_version")
+
+
+class ParameterOutputs(TypedDict):
+    value: str
 
 
 class PostgresParameter(ServerChild):
@@ -46,5 +52,5 @@ class PostgresParameter(ServerChild):
     def update_body(self, desired: Json, actual: Json) -> Json:
         return desired  # the other properties are read-only
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> ParameterOutputs:
         return {"value": str(actual.get("properties", {}).get("value", ""))}

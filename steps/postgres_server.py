@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk, Step
 
-from .postgres_credentials import DATABASE, PASSWORD
+from .postgres_credentials import DATABASE, PASSWORD, PostgresCredentials
+from .resource_group import ResourceGroup
+
+
+class ServerOutputs(IdOutputs):
+    fqdn: str
 
 
 class PostgresServer(ArmStep):
@@ -16,7 +21,7 @@ class PostgresServer(ArmStep):
 
     name = "postgres_server"
     title = "PostgreSQL server"
-    depends_on = ("resource_group", "postgres_credentials")
+    depends_on = (ResourceGroup(), PostgresCredentials())
     sdk = Sdk("postgres", "servers")
     arm_type = "Microsoft.DBforPostgreSQL/flexibleServers"
     create_timeout = 60 * 60  # azurerm postgresql_flexible_server create default
@@ -44,8 +49,6 @@ class PostgresServer(ArmStep):
         password = ctx.secrets.get(PASSWORD)
         if actual is None and password is None:
             # The server is new but the password's value is unknown to this run: generate a new pair.
-            from .postgres_credentials import PostgresCredentials
-
             PostgresCredentials().apply(ctx, {"tags": ctx.tags}, None)
             password = ctx.secrets.get(PASSWORD)
         body = dict(desired)
@@ -63,14 +66,14 @@ class PostgresServer(ArmStep):
             changes.append(Change("properties.administratorLoginPassword", "(previous)", "(new, in Key Vault)"))
         return changes
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> ServerOutputs:
         return {"id": actual["id"], "fqdn": str(actual["properties"].get("fullyQualifiedDomainName", ""))}
 
 
 class ServerChild(ArmStep):
     """A child of the server without tags of its own: owned with the server, deleted with it."""
 
-    depends_on = ("postgres_server",)
+    depends_on: tuple[Step, ...] = (PostgresServer(),)
     tagged = False
 
     def lock_holder(self) -> ArmStep:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import Json, Sdk
+from foundry_litellm.step import Json, Sdk, StateOutputs
 
 from .postgres_server import ServerChild
 
@@ -40,5 +40,5 @@ class PostgresThreatProtection(ServerChild):
         if str((actual.get("properties") or {}).get("state", "")).lower() != "disabled":
             self.apply(ctx, {"properties": {"state": "Disabled"}}, actual)
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> StateOutputs:
         return {"state": str((actual.get("properties") or {}).get("state", ""))}

@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .resource_group import ResourceGroup
+from .virtual_network import VirtualNetwork
 
 
 def zone_parts(ctx: RunContext, key: str) -> tuple[str, str, str]:
@@ -38,7 +41,7 @@ class PrivateDnsZone(ArmStep):
         self.key = key
         self.name = f"private_dns_zone:{key}"
         self.title = f"DNS zone {key.replace('_', ' ')}"
-        self.depends_on = ("resource_group",)
+        self.depends_on = (ResourceGroup(),)
 
     def zone(self, ctx: RunContext) -> str:
         return ctx.names.dns_zone(self.key)
@@ -49,7 +52,7 @@ class PrivateDnsZone(ArmStep):
     def body(self, ctx: RunContext) -> Json:
         return {"location": "global"}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}
 
 
@@ -62,7 +65,7 @@ class PrivateDnsZoneLink(ArmStep):
         self.key = key
         self.name = f"private_dns_zone_link:{key}"
         self.title = f"DNS link {key.replace('_', ' ')}"
-        self.depends_on = ("virtual_network",) if existing_zone else (f"private_dns_zone:{key}", "virtual_network")
+        self.depends_on = (VirtualNetwork(),) if existing_zone else (PrivateDnsZone(key), VirtualNetwork())
 
     def resource_id(self, ctx: RunContext) -> str:
         return f"{zone_id(ctx, self.key)}/virtualNetworkLinks/{ctx.names.dns_link(self.key)}"
@@ -76,6 +79,6 @@ class PrivateDnsZoneLink(ArmStep):
         return (group, zone, ctx.names.dns_link(self.key))
 
     def body(self, ctx: RunContext) -> Json:
-        vnet = ctx.resource_id("Microsoft.Network/virtualNetworks", ctx.names.vnet)
+        vnet = VirtualNetwork().resource_id(ctx)
         return {"location": "global",
                 "properties": {"virtualNetwork": {"id": vnet}, "registrationEnabled": False}}

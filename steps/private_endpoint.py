@@ -11,9 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk, Step
 
-from .private_dns_zone import zone_id
+from .cosmos_account import CosmosAccount
+from .key_vault import KeyVault
+from .postgres_server import PostgresServer
+from .private_dns_zone import PrivateDnsZoneLink, zone_id
+from .search_service import SearchService
+from .storage_account import StorageAccount
 from .subnet import Subnet
 from .virtual_network import VirtualNetwork
 
@@ -21,15 +26,19 @@ from .virtual_network import VirtualNetwork
 @dataclass(frozen=True)
 class Target:
     key: str  # e.g. "key_vault"; names the steps
-    step: str  # the step that creates the target
+    step: Step | None  # the step that creates the target; None for a resource outside the deployment
     resource_id: Callable[[RunContext], str]
     group_id: str
     zones: tuple[str, ...]  # keys of foundry_litellm.names.DNS_ZONES
 
+    @classmethod
+    def of(cls, key: str, step: ArmStep, group_id: str, zones: tuple[str, ...]) -> Target:
+        """The target one of the deployment's steps creates."""
+        return cls(key, step, step.resource_id, group_id, zones)
 
-def id_of(provider_type: str, name_of: str) -> Callable[[RunContext], str]:
-    """The id of one of the deployment's resources, from its type and the ``Names`` attribute of its name."""
-    return lambda ctx: ctx.resource_id(provider_type, getattr(ctx.names, name_of))
+
+class EndpointOutputs(IdOutputs):
+    connection_state: str  # of its private link connection: Approved, Pending, ...
 
 
 class PrivateEndpoint(ArmStep):
@@ -43,7 +52,7 @@ class PrivateEndpoint(ArmStep):
         self.target = target
         self.name = f"private_endpoint:{target.key}"
         self.title = f"Private endpoint {target.key.replace('_', ' ')}"
-        self.depends_on = (target.step, "subnet:private_endpoint")
+        self.depends_on = (*((target.step,) if target.step is not None else ()), Subnet("private_endpoint"))
         self.replaceable = True  # its subnet or target cannot change in place: delete and create
 
     def endpoint_name(self, ctx: RunContext) -> str:
@@ -63,7 +72,7 @@ class PrivateEndpoint(ArmStep):
                 "privateLinkServiceId": self.target.resource_id(ctx), "groupIds": [self.target.group_id]}}],
         }}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> EndpointOutputs:
         connections = actual["properties"].get("privateLinkServiceConnections") or [{}]
         state = (connections[0].get("properties") or {}).get("privateLinkServiceConnectionState") or {}
         return {"id": actual["id"], "connection_state": str(state.get("status", ""))}
@@ -80,8 +89,7 @@ class PrivateDnsZoneGroup(ArmStep):
         self.target = target
         self.name = f"private_dns_zone_group:{target.key}"
         self.title = f"DNS zone group {target.key.replace('_', ' ')}"
-        self.depends_on = (f"private_endpoint:{target.key}",
-                           *(f"private_dns_zone_link:{zone}" for zone in target.zones))
+        self.depends_on = (PrivateEndpoint(target), *(PrivateDnsZoneLink(zone) for zone in target.zones))
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.private_endpoint(self.target.key), "default")
@@ -97,3 +105,13 @@ class PrivateDnsZoneGroup(ArmStep):
 
     def parent(self) -> ArmStep:
         return PrivateEndpoint(self.target)
+
+
+# The data tier's private endpoints: one shape for all.
+DATA_ENDPOINTS = {target.key: target for target in (
+    Target.of("key_vault", KeyVault(), "vault", ("key_vault",)),
+    Target.of("storage", StorageAccount(), "blob", ("blob",)),
+    Target.of("cosmos", CosmosAccount(), "Sql", ("cosmos",)),
+    Target.of("search", SearchService(), "searchService", ("search",)),
+    Target.of("postgres", PostgresServer(), "postgresqlServer", ("postgres",)),
+)}

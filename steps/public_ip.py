@@ -4,7 +4,14 @@ issued for)."""
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
+
+from .resource_group import ResourceGroup
+
+
+class PublicIpOutputs(IdOutputs):
+    ip_address: str
+    fqdn: str
 
 
 class PublicIp(ArmStep):
@@ -12,7 +19,7 @@ class PublicIp(ArmStep):
 
     name = "public_ip"
     title = "Public IP"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("network", "public_ip_addresses")
     arm_type = "Microsoft.Network/publicIPAddresses"
     immutable = ("sku.name", "properties.publicIPAllocationMethod")
@@ -25,7 +32,7 @@ class PublicIp(ArmStep):
             "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4", "idleTimeoutInMinutes": 4,
             "dnsSettings": {"domainNameLabel": ctx.names.dns_label}}}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> PublicIpOutputs:
         props = actual["properties"]
         return {"id": actual["id"], "ip_address": str(props.get("ipAddress", "")),
                 "fqdn": str((props.get("dnsSettings") or {}).get("fqdn", ""))}

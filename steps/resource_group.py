@@ -9,7 +9,11 @@ from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ToolError
 from foundry_litellm.ownership import OWNER_TAG, OWNER_VALUE
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
+
+
+class ResourceGroupOutputs(IdOutputs):
+    owned: str  # "true" when this tool created the group
 
 
 class ResourceGroup(ArmStep):
@@ -46,7 +50,7 @@ class ResourceGroup(ArmStep):
                             hint="have it created (az group create) and a role given to you on it, or use a "
                                  "group that exists") from exc
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> ResourceGroupOutputs:
         return {"id": actual["id"], "owned": str(self.owned(ctx, actual)).lower()}
 
 

@@ -15,7 +15,7 @@ from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import Kept, ToolError
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, Sdk, StateOutputs
 
 UNREADABLE = "NotReadable"
 USABLE = ("registered", "registering", UNREADABLE.lower())
@@ -35,10 +35,6 @@ REGISTER_HINT = ("registering needs {namespace}/register/action on the subscript
                  "or have an administrator run: az provider register --namespace {namespace}")
 
 
-def step_name(namespace: str) -> str:
-    return f"resource_provider:{namespace}"
-
-
 class ResourceProvider(ArmStep):
     """See foundry_litellm/step.py."""
 
@@ -48,7 +44,7 @@ class ResourceProvider(ArmStep):
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
-        self.name = step_name(namespace)
+        self.name = f"resource_provider:{namespace}"
         self.title = f"RP {namespace}"  # resource provider; short enough for the table
 
     def resource_id(self, ctx: RunContext) -> str:
@@ -99,5 +95,5 @@ class ResourceProvider(ArmStep):
     def delete(self, ctx: RunContext, actual: Json) -> None:
         raise Kept("subscription-wide registration: other deployments may use it")
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> StateOutputs:
         return {"state": str(actual.get("registrationState", ""))}

@@ -22,7 +22,9 @@ from typing import Any
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext, Unknown
 from foundry_litellm.naming import deterministic_guid
-from foundry_litellm.step import Json, Step
+from foundry_litellm.step import IdOutputs, Json, Step
+
+from .managed_identity import ManagedIdentity
 
 # Built-in role definitions (Learn "Azure built-in roles").
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -48,17 +50,19 @@ def created_epoch(created_at: str) -> float | None:
         return None
 
 
-def propagation_remaining(ctx: RunContext, steps: Iterable[str]) -> float:
+class AssignmentOutputs(IdOutputs):
+    created_at: str  # createdOn: when the assignment started to propagate
+
+
+def propagation_remaining(ctx: RunContext, steps: Iterable[RoleAssignment]) -> float:
     """Real seconds until the newest assignment of ``steps`` has surely propagated (PROPAGATION_WAIT after its
     ``createdOn``, scaled against the emulator); 0 when all are older. An unknown creation time (an equivalent
     assignment found under another name) is an old one. Never more than PROPAGATION_WAIT, whatever the clocks say."""
     bound = PROPAGATION_WAIT * ctx.time_scale
     created: list[float] = []
     for step in steps:
-        try:
-            stamp = created_epoch(ctx.output(step, "created_at"))
-        except Unknown:
-            stamp = None
+        known = ctx.outputs_if_known(step)
+        stamp = created_epoch(known["created_at"]) if known is not None else None
         if stamp is not None:
             created.append(stamp)
     if not created:
@@ -71,18 +75,18 @@ class RoleAssignment(Step):
 
     replaceable = True
 
-    def __init__(self, key: str, *, scope: Callable[[RunContext], str], principal: tuple[str, str], role: str,
-                 depends_on: tuple[str, ...], condition: Callable[[RunContext], str] | None = None) -> None:
+    def __init__(self, key: str, *, scope: Callable[[RunContext], str], principal: ManagedIdentity, role: str,
+                 depends_on: tuple[Step, ...], condition: Callable[[RunContext], str] | None = None) -> None:
         self.name = f"role_assignment:{key}"
         self.title = f"Role {key}"
         self.scope = scope
-        self.principal = principal  # (step, output key) of the principal id
+        self.principal = principal
         self.role = role
         self.condition = condition
-        self.depends_on = (principal[0], *depends_on)
+        self.depends_on = (principal, *depends_on)
 
     def _principal_id(self, ctx: RunContext) -> str:
-        return ctx.output(*self.principal)
+        return ctx.output_of(self.principal)["principal_id"]
 
     def assignment_name(self, ctx: RunContext) -> str:
         return deterministic_guid(self.scope(ctx), self._principal_id(ctx), self.role)
@@ -170,6 +174,6 @@ class RoleAssignment(Step):
         except Unknown:
             return False
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> AssignmentOutputs:
         created = (actual.get("properties") or {}).get("createdOn") or ""
         return {"id": str(actual.get("id", "")), "created_at": str(created)}

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .resource_group import ResourceGroup
+
+
+class SearchOutputs(NamedOutputs):
+    endpoint: str
+    principal_id: str
 
 
 class SearchService(ArmStep):
@@ -11,7 +18,7 @@ class SearchService(ArmStep):
 
     name = "search_service"
     title = "AI Search"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("search", "services", delete="delete")
     arm_type = "Microsoft.Search/searchServices"
     immutable = ("sku.name",)
@@ -31,6 +38,6 @@ class SearchService(ArmStep):
                     "semanticSearch": "disabled",
                 }}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> SearchOutputs:
         return {"id": actual["id"], "name": actual["name"], "endpoint": f"https://{actual['name']}.search.windows.net",
                 "principal_id": str((actual.get("identity") or {}).get("principalId", ""))}

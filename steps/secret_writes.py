@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from foundry_litellm.azure_ops import body_bytes, raw
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
 
 def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str], *,
@@ -24,5 +24,9 @@ def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: di
 
 
 # Key Vault secrets on the management plane (synchronous PUT; no DELETE: secrets go with their vault).
+class SecretOutputs(IdOutputs):
+    uri: str  # without a version: Container Apps and Application Gateway resolve the latest through it
+
+
 VAULT_SECRETS = Sdk("keyvault", "secrets", delete="delete", put="create_or_update")
 MASTER_KEY = "litellm-master-key"

@@ -4,11 +4,17 @@ public network access (a private endpoint instead)."""
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .resource_group import ResourceGroup
 
 # Zone-redundant storage where the region offers it; these regions take GRS in the reference
 # (standard-dependent-resources.bicep) because ZRS is not available there.
 _GRS_REGIONS = {"southindia", "westus", "northcentralus"}
+
+
+class StorageOutputs(NamedOutputs):
+    blob_endpoint: str
 
 
 class StorageAccount(ArmStep):
@@ -16,7 +22,7 @@ class StorageAccount(ArmStep):
 
     name = "storage_account"
     title = "Storage account"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
     arm_type = "Microsoft.Storage/storageAccounts"
     immutable = ("kind",)
@@ -37,6 +43,6 @@ class StorageAccount(ArmStep):
                             "ipRules": []},
         }}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> StorageOutputs:
         endpoints = actual["properties"].get("primaryEndpoints") or {}
         return {"id": actual["id"], "name": actual["name"], "blob_endpoint": str(endpoints.get("blob", ""))}

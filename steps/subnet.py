@@ -11,8 +11,9 @@ import time
 from foundry_litellm.context import RunContext
 from foundry_litellm.errors import Kept, ToolError
 from foundry_litellm.names import SUBNETS
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
+from .network_security_group import NetworkSecurityGroup
 from .virtual_network import VirtualNetwork
 
 # Foundry's agent network injection and workload-profile Container Apps environments both need a subnet
@@ -31,8 +32,8 @@ class Subnet(ArmStep):
         self.role = role
         self.name = f"subnet:{role}"
         self.title = f"Subnet {SUBNETS[role]}"
-        nsg = "network_security_group:app_gateway" if role == "app_gateway" else "network_security_group:default"
-        self.depends_on = ("virtual_network", nsg)
+        self.nsg = NetworkSecurityGroup("app_gateway" if role == "app_gateway" else "default")
+        self.depends_on = (VirtualNetwork(), self.nsg)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.vnet, SUBNETS[self.role])
@@ -41,10 +42,9 @@ class Subnet(ArmStep):
         return VirtualNetwork()
 
     def body(self, ctx: RunContext) -> Json:
-        nsg_name = ctx.names.nsg_app_gateway if self.role == "app_gateway" else ctx.names.nsg_default
         props: Json = {
             "addressPrefix": str(getattr(ctx.config.subnets, self.role)),
-            "networkSecurityGroup": {"id": ctx.resource_id("Microsoft.Network/networkSecurityGroups", nsg_name)},
+            "networkSecurityGroup": {"id": self.nsg.resource_id(ctx)},
         }
         if self.role in _DELEGATED:
             service = _DELEGATED[self.role]
@@ -90,7 +90,7 @@ class Subnet(ArmStep):
     def parent(self) -> ArmStep:
         return VirtualNetwork()
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}
 
 

@@ -4,7 +4,9 @@ would delete them)."""
 from __future__ import annotations
 
 from foundry_litellm.context import RunContext
-from foundry_litellm.step import ArmStep, Json, Sdk
+from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
+
+from .resource_group import ResourceGroup
 
 
 class VirtualNetwork(ArmStep):
@@ -12,7 +14,7 @@ class VirtualNetwork(ArmStep):
 
     name = "virtual_network"
     title = "Virtual network"
-    depends_on = ("resource_group",)
+    depends_on = (ResourceGroup(),)
     sdk = Sdk("network", "virtual_networks")
     arm_type = "Microsoft.Network/virtualNetworks"
     preserve = ("properties.subnets",)
@@ -27,5 +29,5 @@ class VirtualNetwork(ArmStep):
         return {"location": ctx.location,
                 "properties": {"addressSpace": {"addressPrefixes": [str(ctx.config.address_space)]}}}
 
-    def outputs(self, ctx: RunContext, actual: Json) -> dict[str, str]:
+    def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}

@@ -28,7 +28,7 @@ from .errors import (
     parent_not_found,
     referenced_not_provisioned,
 )
-from .provider import Json, Provider
+from .provider import Json, Provider, ProviderRegistry
 from .wire import Fault, Request, Response, error_response, iso, json_body, retry_headers
 from .world import TENANT_ID, World
 
@@ -45,8 +45,9 @@ SUBNET_ID = re.compile(r"/subscriptions/[^/\"]+/resourcegroups/[^/\"]+/providers
 
 
 class Arm:
-    def __init__(self, world: World, *, base_url: str, validator: Any = None) -> None:
+    def __init__(self, world: World, providers: ProviderRegistry, *, base_url: str, validator: Any = None) -> None:
         self.world = world
+        self.providers = providers  # the world knows them only as its hooks
         self.base_url = base_url
         self.validator = validator  # specs.Validator or None
 
@@ -100,7 +101,7 @@ class Arm:
 
     # --- lookups -----------------------------------------------------------------------------------------
     def _provider(self, ref: ArmRef) -> Provider:
-        provider = self.world.registry.get(ref.type)
+        provider = self.providers.get(ref.type)
         if provider is None:
             raise bad_request(
                 "InvalidResourceType",
@@ -403,12 +404,17 @@ class Arm:
             if self.world.get(group_key) is None:
                 raise group_not_found(ref.resource_group)
 
+    def _provider_of(self, record: Json) -> Provider:
+        provider = self.providers.get(record["type"])
+        assert provider is not None, record["type"]
+        return provider
+
     def check_deletable(self, record: Json) -> None:
         """Raise the first blocker among ``record`` and what is nested under it."""
         doomed = [record, *self.world.descendants(record["id"])]
         cascade = frozenset(r["id"].lower() for r in doomed)
         for item in doomed:
-            provider = self.world.provider_of(item)
+            provider = self._provider_of(item)
             blocker = provider.delete_blocker(self.world, item, cascade=cascade, root=record["id"])
             if blocker is not None:
                 raise blocker
@@ -428,7 +434,7 @@ class Arm:
 
     # --- resource groups -------------------------------------------------------------------------------------
     def _group_route(self, req: Request, ref: ArmRef, fault: Fault) -> Response:
-        provider = self.world.registry.get("Microsoft.Resources/resourceGroups")
+        provider = self.providers.get("Microsoft.Resources/resourceGroups")
         assert provider is not None
         self._check_api_version(req, provider)
         if ref.resource_group is None:
@@ -466,7 +472,7 @@ class Arm:
 
     def retry_after(self, op: Json) -> dict[str, str]:
         """When to poll again: the provider's interval, scaled, but no later than the operation is due."""
-        provider = self.world.registry.get(op["type"])
+        provider = self.providers.get(op["type"])
         nominal = self.world.scaled(provider.poll_seconds if provider else 10.0)
         remaining = op["due"] - self.world.now()
         value = min(nominal, remaining) if remaining > 0 and not op["stall"] else nominal

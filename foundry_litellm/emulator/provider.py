@@ -10,18 +10,33 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from .armpath import ArmRef
 from .errors import ArmError, bad_request
 from .wire import Fault, Request, Response
 from .wire import Json as Json  # noqa: PLC0414 (re-exported: the alias every provider module imports from here)
+from .world import World
 
-if TYPE_CHECKING:  # the hooks receive the generic ARM layer and the world, which call them in turn
-    from .arm import Arm
-    from .world import World
+Action = Callable[[World, ArmRef, Json, Json | None], tuple[int, Any]]
 
-Action = Callable[["World", "ArmRef", Json, Json | None], tuple[int, Any]]
+
+class ArmCalls(Protocol):
+    """What a provider's own ``handle`` calls back in the generic ARM layer (``arm.Arm``, which calls the providers,
+    is one)."""
+
+    world: World
+    base_url: str
+
+    def put(self, ref: ArmRef, provider: Provider, body: Json, api_version: str, fault: Fault,
+            *, patch: bool = False, style: str | None = None) -> Response: ...
+
+    def delete(self, ref: ArmRef, provider: Provider, api_version: str, fault: Fault,
+               query: dict[str, str] | None = None) -> Response: ...
+
+    def operation_url(self, record: Json, op: Json, kind: str, api_version: str) -> str: ...
+
+    def retry_after(self, op: Json) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ class Provider:
     actions: ClassVar[dict[str, str]] = {}  # POST action name (lower case) -> method name
 
     # --- hooks -------------------------------------------------------------------------------------------
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         """Answer a request entirely (virtual resources such as ``deletedVaults``); None: generic handling.
 
         Called after the api-version check, before any generic processing.

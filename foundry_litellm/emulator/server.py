@@ -140,7 +140,8 @@ class EmulatorApp:
         self.config = config
         self.store = Store(config.data_dir, fsync=config.fsync)
         self.store.claim()
-        self.world = World(self.store, registry(), time_scale=config.time_scale, clock=config.clock or time.time,
+        self.providers = registry()
+        self.world = World(self.store, self.providers, time_scale=config.time_scale, clock=config.clock or time.time,
                            registration_profile=config.registered, tails=config.tails, seed=config.seed)
         self.throttle = Throttle(buckets_from(config.throttle, config.time_scale))
         self.faults = Faults(config.faults)
@@ -148,7 +149,7 @@ class EmulatorApp:
         ca, self.ca_cert = load_or_create_ca(config.data_dir)
         self.ssl_context = server_context(ca, config.host)
         validator = shared_validator(config.specs_dir) if config.strict and config.specs_dir else None
-        self.arm = Arm(self.world, base_url="", validator=validator)
+        self.arm = Arm(self.world, self.providers, base_url="", validator=validator)
         self.caller = Caller(config.caller_roles)
 
     def close(self) -> None:
@@ -324,7 +325,7 @@ class EmulatorApp:
             ref = parse(str(body["id"]))
         except (ValueError, KeyError, TypeError) as exc:
             return Response(400, {"error": {"code": "InvalidImport", "message": str(exc)}})
-        provider = self.world.registry.get(ref.type) if ref is not None else None
+        provider = self.providers.get(ref.type) if ref is not None else None
         if ref is None or provider is None:
             return Response(400, {"error": {"code": "InvalidImport", "message": f"no provider for {body['id']}"}})
         record = {"id": ref.id, "type": provider.type, "created": self.world.now(), "op": None, "internal": {},

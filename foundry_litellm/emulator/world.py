@@ -9,20 +9,47 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 from .armpath import ArmRef, parse
-from .provider import Json, Provider, ProviderRegistry
 from .store import Store
 from .tails import draw, tails_from, write_tail_of
+from .wire import Json
 
 TENANT_ID = "72f988bf-0000-4000-8000-00000000e4a1"
 OPERATION_TTL = 24 * 3600  # seconds a finished operation stays queryable
 
 
+class Hooks(Protocol):
+    """What the world asks of a resource type's provider (every ``provider.Provider`` is one): the providers receive
+    the world, so the world knows them only by this."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def api_versions(self) -> frozenset[str]: ...
+
+    def render(self, world: World, record: Json) -> Json: ...
+
+    def blocking_refs(self, record: Json) -> list[str]: ...
+
+    def completed(self, world: World, record: Json, op: Json) -> None: ...
+
+    def deleted(self, world: World, record: Json) -> None: ...
+
+    def delete_duration(self, world: World, record: Json) -> float: ...
+
+
+class Registry(Protocol):
+    def get(self, type_: str) -> Hooks | None: ...
+
+    def all(self) -> Sequence[Hooks]: ...
+
+
 class World:
-    def __init__(self, store: Store, registry: ProviderRegistry, *, time_scale: float,
+    def __init__(self, store: Store, registry: Registry, *, time_scale: float,
                  clock: Callable[[], float] = time.time, registration_profile: str = "new",
                  tails: Any = None, seed: int = 0) -> None:
         self.store = store
@@ -54,7 +81,7 @@ class World:
     def get(self, key: str) -> Json | None:
         return self.resources.get(key.lower())
 
-    def provider_of(self, record: Json) -> Provider:
+    def provider_of(self, record: Json) -> Hooks:
         provider = self.registry.get(record["type"])
         assert provider is not None, record["type"]
         return provider

@@ -98,7 +98,7 @@ class FakeStep(Step):
     ``dependents`` (for destroy) are the steps that must be deleted before this one.
     """
 
-    def __init__(self, world: World, name: str, *depends_on: str, keys: Iterable[str] = (),
+    def __init__(self, world: World, name: str, *depends_on: FakeStep, keys: Iterable[str] = (),
                  during: Hook | None = None, dependents: Iterable[str] = ()) -> None:
         self.world = world
         self.name = name
@@ -124,7 +124,7 @@ class FakeStep(Step):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         self.applied += 1
-        self.world.enter(self.name, after=self.depends_on, keys=self.keys)
+        self.world.enter(self.name, after=tuple(d.name for d in self.depends_on), keys=self.keys)
         try:
             if self.during is not None:
                 self.during(ctx)
@@ -230,6 +230,7 @@ class Harness:
         path.write_text(TEMPLATE)
         config = config_module.load(path, env={"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION}, require_openai=False)
         self.world = World()
+        self.steps: dict[str, FakeStep] = {}
         self.clients = FakeClients()
         self.reporter = Recorder()
         (tmp_path / "state").mkdir()
@@ -238,7 +239,9 @@ class Harness:
                               sleep=lambda seconds: None)
 
     def step(self, name: str, *depends_on: str, **options: Any) -> FakeStep:
-        return FakeStep(self.world, name, *depends_on, **options)
+        """A fake step depending on steps made before it, named."""
+        self.steps[name] = FakeStep(self.world, name, *(self.steps[d] for d in depends_on), **options)
+        return self.steps[name]
 
     def runner(self, steps: list[FakeStep], *, parallel: int) -> Runner:
         return Runner(steps, self.ctx, self.reporter, parallel=parallel)
@@ -283,7 +286,7 @@ def test_a_step_starts_only_after_its_dependencies_and_siblings_run_together(har
     assert entered.index("join") > max(entered.index("left"), entered.index("right")) > entered.index("root")
     assert [r.step for r in results] == ["root", "left", "right", "join", "free"]  # in declaration order
     assert harness.state.step("join")["status"] == "succeeded"
-    assert harness.ctx.output("join", "id") == "/fake/join"
+    assert harness.ctx.output_of(harness.steps["join"]) == {"id": "/fake/join"}
 
 
 def test_destroy_deletes_dependents_before_what_they_depend_on(harness: Harness) -> None:
@@ -312,7 +315,8 @@ def test_destroy_deletes_dependents_before_what_they_depend_on(harness: Harness)
 
 
 def test_a_dependency_cycle_is_refused_before_anything_is_written(harness: Harness) -> None:
-    steps = [harness.step("a", "b"), harness.step("b", "a")]
+    steps = [harness.step("a"), harness.step("b", "a")]
+    steps[0].depends_on = (steps[1],)  # a step can only name steps made before it: a cycle is made afterwards
     with pytest.raises(ToolError, match="cycle"):
         harness.runner(steps, parallel=2).deploy()
     assert harness.world.entered() == []
@@ -476,7 +480,7 @@ class LongRunning(FakeStep):
 
 def test_a_step_outliving_its_timeout_is_reported_and_its_dependents_skipped(harness: Harness) -> None:
     poller = FakePoller("tok-slow", None)  # never done: its wait uses up the whole timeout it is given
-    slow = LongRunning(harness.world, "slow", poller, keys={"vnet"})
+    slow = harness.steps["slow"] = LongRunning(harness.world, "slow", poller, keys={"vnet"})
     steps = [
         slow,
         harness.step("child", "slow"),

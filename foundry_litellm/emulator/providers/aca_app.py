@@ -40,8 +40,8 @@ from .aca_template import apply_defaults, check_template
 from .common import system_data
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 _SECRET_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
@@ -87,7 +87,7 @@ class ContainerApp(Provider):
                          "character, and end with an alphanumeric character and cannot have '--'")
     actions = {"listsecrets": "list_secrets"}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         existing = arm.world.get(ref.key)
         if ref.action is not None or ref.is_collection:
             return None

@@ -28,8 +28,8 @@ from .appgateway_health import backend_health
 from .network import VERSIONS
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 KV_FAILURE_SECONDS = 27 * 60.0
 HEALTH_SECONDS = 20.0  # nominal seconds a backend health query takes
@@ -62,7 +62,7 @@ class ApplicationGateway(Provider):
         self._api_version = ""  # of the write being handled (all writes run under the store lock)
 
     # --- requests ----------------------------------------------------------------------------------------
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if ref.action is not None and ref.action.lower() == "backendhealth" and req.method == "POST":
             return self._backend_health(arm, req, ref)
         if ref.action is not None or ref.is_collection:
@@ -73,7 +73,7 @@ class ApplicationGateway(Provider):
             self._api_version = req.api_version or ""
         return None
 
-    def _update_tags(self, arm: Arm, req: Request, ref: ArmRef) -> Response:
+    def _update_tags(self, arm: ArmCalls, req: Request, ref: ArmRef) -> Response:
         record = arm.world.get(ref.key)
         if record is None:
             raise not_found(self.type, ref.name, ref.resource_group)
@@ -82,7 +82,7 @@ class ApplicationGateway(Provider):
             record["body"]["tags"] = tags
         return Response(200, arm.world.render(record))
 
-    def _backend_health(self, arm: Arm, req: Request, ref: ArmRef) -> Response:
+    def _backend_health(self, arm: ArmCalls, req: Request, ref: ArmRef) -> Response:
         world = arm.world
         record = world.get(ref.key)
         if record is None:

@@ -29,8 +29,8 @@ from ..world import TENANT_ID, World
 from .data_common import GUID, is_guid, iso_now
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({
     "2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview", "2020-04-01-preview",
@@ -98,7 +98,7 @@ class RoleAssignment(Provider):
     location = "none"
     top_level = ()
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if ref.is_collection and req.method == "GET":
             if ref.resource_group is not None and arm.world.get(ref.group_id or "") is None:
                 raise group_not_found(ref.resource_group)

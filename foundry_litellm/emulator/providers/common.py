@@ -14,9 +14,8 @@ from ..errors import bad_request
 from ..wire import Fault, Request, Response
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
-    from ..provider import Provider
+    from ..provider import ArmCalls, Provider
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -59,8 +58,8 @@ def system_data(record: dict[str, Any]) -> dict[str, Any]:
             "lastModifiedAt": datetime.fromtimestamp(modified, UTC).isoformat().replace("+00:00", "Z")}
 
 
-def put_done_at_once(arm: Arm, req: Request, ref: ArmRef, provider: Provider, fault: Fault, *, body: dict[str, Any],
-                     status: int | None = None) -> Response:
+def put_done_at_once(arm: ArmCalls, req: Request, ref: ArmRef, provider: Provider, fault: Fault, *,
+                     body: dict[str, Any], status: int | None = None) -> Response:
     """A PUT that Azure answers already Succeeded although the type's writes usually take time (a recovered
     workspace, a search service whose capacity is ready): done in the request, whatever the durations say."""
     response = arm.put(ref, provider, body, req.api_version or "", fault, style="sync")

@@ -30,8 +30,8 @@ from .common import system_data
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 DELEGATION = "microsoft.app/environments"
 # Nominal seconds: VNet-integrated create (peers §4, 1.0 unit); plain create: Waiting at 49 s, Succeeded at 51 s
@@ -77,7 +77,7 @@ class ManagedEnvironment(Provider):
                          "lower case letters, digits and single '-', starting with a letter and ending with a "
                          "letter or digit")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if ref.action is not None or ref.is_collection:
             return None
         active = arm.world.in_flight(self.busy_keys(arm.world, ref))

@@ -33,7 +33,7 @@ from .data_common import display_region, iso_now, same_name_elsewhere
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({
     "2021-04-15", "2021-10-15", "2022-05-15", "2022-08-15", "2022-11-15", "2023-04-15", "2023-09-15",
@@ -92,7 +92,7 @@ class DatabaseAccount(Provider):
     top_level = ("tags", "kind", "identity")
     actions = {"listkeys": "list_keys"}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "DELETE" or ref.is_collection or ref.action is not None:
             return None
         return enqueued(arm.delete(ref, self, req.api_version or "", fault, req.query))

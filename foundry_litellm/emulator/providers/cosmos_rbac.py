@@ -34,7 +34,7 @@ from .authorization import PROPAGATION_SECONDS
 from .cosmos import enqueued
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({
     "2021-04-15", "2021-10-15", "2022-05-15", "2022-08-15", "2022-11-15", "2023-04-15", "2023-09-15",
@@ -119,7 +119,7 @@ class _CosmosRbac(Provider):
     durations = Durations(create=20, update=20, delete=20)  # an estimate
     name_rule = _GUID
 
-    def write(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response:
+    def write(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response:
         """PUT or DELETE in the generic way, answered as the Cosmos RP does: 202 {"status": "Enqueued"}."""
         if req.method == "PUT":
             return enqueued(arm.put(ref, self, json_body(req), req.api_version or "", fault))
@@ -134,7 +134,7 @@ class _CosmosRbac(Provider):
 class SqlRoleDefinition(_CosmosRbac):
     type = DEFINITION_TYPE
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         world = arm.world
         if ref.is_collection:
             account = world.get(ref.id.rsplit("/", 1)[0])
@@ -188,7 +188,7 @@ class SqlRoleDefinition(_CosmosRbac):
 class SqlRoleAssignment(_CosmosRbac):
     type = ASSIGNMENT_TYPE
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         world = arm.world
         _forget_failed(world)
         if ref.is_collection or ref.action is not None:

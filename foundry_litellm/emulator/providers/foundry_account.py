@@ -43,7 +43,7 @@ from .foundry_common import (
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 # AmlRp compares the delegation's serviceName case-sensitively (Azure/bicep-ptn-aiml-landing-zone PR #111).
@@ -73,7 +73,7 @@ class Account(AccountScoped):
     top_level = ("tags", "identity", "kind", "sku")
     etag = True
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         super().handle(arm, req, ref, fault)
         if req.method != "PUT" or ref.is_collection:
             return None

@@ -44,7 +44,7 @@ from .foundry_common import (
 )
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 _NAME = NameRule(1, 255, r"[a-zA-Z0-9][a-zA-Z0-9\-_]*", "letters, digits, '-' and '_', starting with a letter or digit")
 _CONNECTION_LISTS = ("aiServicesConnections", "storageConnections", "threadStorageConnections",
@@ -75,7 +75,7 @@ class _CapabilityHost(AccountScoped):
     location = "none"
     top_level = ()
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method == "DELETE" and not ref.is_collection:
             _cancel_running_create(arm.world, ref)
         return super().handle(arm, req, ref, fault)
@@ -137,7 +137,7 @@ class ProjectCapabilityHost(_CapabilityHost):
     type = PROJECT_CAPHOST_TYPE
     durations = Durations(create=270, update=0, delete=300)  # 1.0 of a PostgreSQL create
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         response = super().handle(arm, req, ref, fault)
         if response is not None or req.method != "PUT" or ref.is_collection or ref.action is not None \
                 or arm.world.get(ref.key) is not None:

@@ -20,7 +20,7 @@ from ..provider import Json, Provider
 from ..wire import Fault, Request, Response
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
     from ..world import World
 
 NAMESPACE = "Microsoft.CognitiveServices"
@@ -87,7 +87,7 @@ class AccountScoped(Provider):
     def busy_keys(self, world: World, ref: ArmRef) -> set[str]:
         return {ancestor(ref, depth).key for depth in range(1, len(ref.names) + 1)}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method in WRITES and not ref.is_collection and ref.action is None:
             self.before_write(arm.world, req, ref)
         return None

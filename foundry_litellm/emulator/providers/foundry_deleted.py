@@ -22,7 +22,7 @@ from ..world import World
 from .foundry_common import ACCOUNT_VERSIONS, NAMESPACE, SOFT_DELETE_KIND
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 LINK_RELEASE_TAIL = "link_release"  # the range the world draws each link's release from (tails.py)
 DELETED_TYPE = f"{NAMESPACE}/deletedAccounts"
@@ -63,7 +63,7 @@ class DeletedAccounts(Provider):
     api_versions = ACCOUNT_VERSIONS
     location = "none"
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "GET" or not ref.is_collection:
             raise _method_not_allowed(req)
         return Response(200, {"value": [_render_deleted(e) for e in _entries(arm.world, ref.subscription)]})
@@ -85,7 +85,7 @@ class DeletedAccount(Provider):
     delete_style = "async+location+accepted"
     durations = Durations(delete=30)
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if ref.is_collection or req.method not in ("GET", "DELETE"):
             raise _method_not_allowed(req)
         entry = self._find(arm.world, ref)

@@ -18,7 +18,7 @@ from ..world import TENANT_ID, World
 from .common import new_guid
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
@@ -34,7 +34,7 @@ class UserAssignedIdentity(Provider):
                          "letter or digit")
     actions = {"listassociatedresources": "list_associated_resources"}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection:
             return None
         response = arm.put(ref, self, json_body(req), req.api_version or "", fault)

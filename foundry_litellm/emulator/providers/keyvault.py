@@ -30,8 +30,8 @@ from .data_common import same_name_elsewhere, subscription_of
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({
     "2015-06-01", "2016-10-01", "2018-02-14", "2019-09-01", "2021-04-01-preview", "2021-06-01-preview",
@@ -75,7 +75,7 @@ class Vault(Provider):
     durations = Durations(create=24)
     name_rule = _VaultName(3, 24, "", "")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.is_collection or ref.action is not None:
             return None
         body = json_body(req)
@@ -174,7 +174,7 @@ class Secret(Provider):
     write_only = ("properties.value",)
     name_rule = NameRule(1, 127, r"[a-zA-Z0-9-]+", "letters, digits and '-'")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method == "DELETE":  # secrets are deleted through the data plane only
             raise ArmError(405, "MethodNotAllowed",
                            "The requested resource does not support http method 'DELETE'.")

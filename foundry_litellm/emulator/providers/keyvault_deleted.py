@@ -21,8 +21,8 @@ from ..world import World
 from .data_common import iso_at, subscription_of
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 KIND = "keyvault"
 DELETED_TYPE = "Microsoft.KeyVault/deletedVaults"
@@ -111,7 +111,7 @@ class _DeletedVaults(Provider):
         self.type = type_  # type: ignore[misc]
         self.api_versions = api_versions  # type: ignore[misc]
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         world = arm.world
         _expire(world)
         sub = ref.subscription.lower()
@@ -132,7 +132,7 @@ class _DeletedVaults(Provider):
             return self._purge(arm, entry, req.api_version or "", fault)
         raise ArmError(405, "MethodNotAllowed", f"{req.method} is not supported on deleted vaults.")
 
-    def _purge(self, arm: Arm, entry: Json, api_version: str, fault: Fault) -> Response:
+    def _purge(self, arm: ArmCalls, entry: Json, api_version: str, fault: Fault) -> Response:
         """202 + Location; the entry goes when the operation completes (a transient record carries it)."""
         if entry["properties"]["purgeProtectionEnabled"]:
             raise ArmError(405, "MethodNotAllowed", "Operation 'DeletedVaultPurge' is not allowed.")

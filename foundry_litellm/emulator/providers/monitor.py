@@ -22,7 +22,7 @@ from ..world import TENANT_ID, World
 from .common import new_guid, new_key, put_done_at_once
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
 SOFT_DELETE_KIND = "loganalytics"
@@ -67,7 +67,7 @@ class Workspace(Provider):
     top_level = ("tags", "identity", "etag")
     actions = {"sharedkeys": "shared_keys"}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection or arm.world.get(ref.key) is not None:
             return None
         body = json_body(req)

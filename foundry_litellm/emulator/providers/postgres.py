@@ -39,8 +39,8 @@ from .data_common import iso_now, same_name_elsewhere
 from .privatelink import connections_to
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({
     "2021-06-01", "2022-01-20-preview", "2022-12-01", "2023-03-01-preview", "2023-06-01-preview",
@@ -80,14 +80,14 @@ class _PostgresProvider(Provider):
     # The "operation" named in the body of a 202 to PUT and DELETE (the recording); None: a 202 without a body.
     op_names: ClassVar[tuple[str | None, str | None]] = (None, None)
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method not in ("PUT", "DELETE") or ref.action is not None or ref.is_collection:
             return None
         if req.method == "PUT":
             return self.accepted(arm, ref, arm.put(ref, self, json_body(req), req.api_version or "", fault))
         return self.accepted(arm, ref, arm.delete(ref, self, req.api_version or "", fault, req.query), delete=True)
 
-    def accepted(self, arm: Arm, ref: ArmRef, response: Response, *, delete: bool = False) -> Response:
+    def accepted(self, arm: ArmCalls, ref: ArmRef, response: Response, *, delete: bool = False) -> Response:
         """A 202 with the operation's name and start as its body, where the recording shows one."""
         name = self.op_names[1 if delete else 0]
         record = arm.world.get(ref.key)
@@ -111,7 +111,7 @@ class FlexibleServer(_PostgresProvider):
     write_only = ("properties.administratorLoginPassword",)
     op_names = ("UpsertServerManagementOperationV2", "DropServerManagementOperation")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         """A weak password is accepted; the operation then fails (Azure/reliable-web-app-pattern-java#98)."""
         if req.method not in ("PUT", "PATCH") or ref.action is not None or ref.is_collection:
             return super().handle(arm, req, ref, fault)
@@ -322,7 +322,7 @@ class ServerParameter(_PostgresProvider):
     lock_parent = True  # one write at a time per server (modelled, as for databases)
     top_level = ()
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method == "DELETE":  # the spec has no DELETE for configurations (modelled answer)
             raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method 'DELETE'.")
         return None

@@ -21,7 +21,7 @@ from ..wire import Fault, Request, Response, json_body
 from ..world import World
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 VERSIONS = frozenset({"2018-09-01", "2020-01-01", "2020-06-01", "2024-06-01"})
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
@@ -29,7 +29,7 @@ LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT")
 
 
-def _put_accepted(provider: Provider, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+def _put_accepted(provider: Provider, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
     """A zone or link PUT: 202 with the body ``{}`` and both operation headers (Azure CLI recording
     privatedns__test_PutZone_ZoneNotExists_ExpectZoneCreated.yaml; an update answers the same way)."""
     if req.method != "PUT" or ref.action is not None or ref.is_collection:
@@ -57,7 +57,7 @@ class PrivateDnsZone(Provider):
     name_rule = NameRule(1, 253, r"([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)+[a-zA-Z0-9_-]{1,63}",
                          "a DNS name of at least two labels")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         return _put_accepted(self, arm, req, ref, fault)
 
     def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
@@ -95,7 +95,7 @@ class VirtualNetworkLink(Provider):
     durations = Durations(create=35, update=10, delete=35)
     name_rule = NameRule(1, 80, r"[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9_])?", "letters, digits, '.', '-', '_'")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         zone = ref.parent()
         if req.method in ("GET", "HEAD") and not ref.is_collection and ref.action is None and zone is not None \
                 and arm.world.get(zone.key) is None and arm.world.get(ref.group_id or "") is not None:

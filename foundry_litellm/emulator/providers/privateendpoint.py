@@ -33,8 +33,8 @@ from .privatednszonegroup import PrivateDnsZoneGroup
 from .privatelink import CONNECTION_KINDS, GROUPS, PE_TYPE, PERMITTED_TYPES, Endpoint, endpoints_of, hosts_for
 
 if TYPE_CHECKING:
-    from ..arm import Arm
     from ..armpath import ArmRef
+    from ..provider import ArmCalls
 
 
 def _missing(referenced: str, by: str) -> ArmError:
@@ -62,7 +62,7 @@ class PrivateEndpoint(Provider):
         # The subnet named by the PUT being handled: busy_keys sees only the path (all under the store lock).
         self._subnet_for: dict[str, str] = {}
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method == "PUT" and ref.action is None and not ref.is_collection:
             try:
                 body = json.loads(req.body or b"{}")

@@ -34,7 +34,7 @@ SERVICE_TYPE = "Microsoft.Search/searchServices"
 INSTANT_SKUS = frozenset({"standard", "free"})
 
 if TYPE_CHECKING:
-    from ..arm import Arm
+    from ..provider import ArmCalls
 
 
 class SearchService(Provider):
@@ -49,7 +49,7 @@ class SearchService(Provider):
                          "not starting or ending with a dash", code="InvalidName")
     top_level = ("tags", "sku", "identity")
 
-    def handle(self, arm: Arm, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
+    def handle(self, arm: ArmCalls, req: Request, ref: ArmRef, fault: Fault) -> Response | None:
         if req.method != "PUT" or ref.action is not None or ref.is_collection or arm.world.get(ref.key) is not None:
             return None
         body = json_body(req)

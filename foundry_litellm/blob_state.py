@@ -146,14 +146,23 @@ class BlobStateStore:
     def lock_id(self) -> str | None:
         return self._metadata.get("lockid") if self._lease is not None else None
 
-    def holder(self) -> dict[str, str]:
+    def holder_details(self) -> dict[str, str]:
         """The current holder's lock details (empty when nobody holds the lease)."""
-        props = self.blob().get_blob_properties()
-        return lock_info(props.metadata or {}) if props.lease.state == "leased" else {}
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            props = self.blob().get_blob_properties()
+        except ResourceNotFoundError:
+            return {}
+        return (lock_info(props.metadata or {}) or {"lockid": "?"}) if props.lease.state == "leased" else {}
+
+    def holder(self) -> str | None:
+        details = self.holder_details()
+        return describe_holder(details) if details else None
 
     def unlock(self, lock_id: str) -> dict[str, str]:
         """Break the lease of the holder ``lock_id`` names; refused for another id (it may be a live run)."""
-        holder = self.holder()
+        holder = self.holder_details()
         if not holder:
             raise ToolError(f"environment '{self.environment}' is not locked")
         if holder.get("lockid") != lock_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import traceback
 from enum import Enum, StrEnum
@@ -9,15 +11,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer import Abort
+
+try:  # typer >= 0.28 vendors click; earlier releases depend on it
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, UsageError  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 from . import cli_emulator
 from .errors import EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILED, ConfigError, Refused, ToolError
+from .interrupts import EXIT_INTERRUPTED, Interrupted
 
 app = typer.Typer(
     name="foundry-litellm",
     help="Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape.\n\n"
          "Exit codes: 0 success, 1 a step failed, 2 bad input or config, 3 state locked by another run, "
-         "4 plan with pending changes (--detailed-exitcode).",
+         "4 plan with pending changes (--detailed-exitcode), 130 interrupted (run again to resume).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -26,6 +35,20 @@ app = typer.Typer(
 app.add_typer(cli_emulator.app, name="emulator")
 
 _debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"foundry-litellm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape."""
 
 
 class OutputFormat(StrEnum):
@@ -153,6 +176,8 @@ def deploy(
     subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
     yes: YesOpt = False, parallel: ParallelOpt = 16, output: OutputOpt = OutputFormat.human,
     plan: Annotated[bool, typer.Option("--plan", help="Show what would change; write nothing.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="With --plan: list every step, not only the "
+                                                         "changes.")] = False,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="With --plan: exit 4 when changes are pending, 0 when none.")] = False,
     rotate_master_key: Annotated[bool, typer.Option(
@@ -162,11 +187,15 @@ def deploy(
     """Create or update everything the config describes; a re-run with nothing changed writes nothing."""
     from . import commands
 
+    if detailed_exitcode and not plan:  # it would otherwise run a real deploy where a check was meant
+        raise ConfigError("--detailed-exitcode", "only means something with --plan; add --plan (nothing is "
+                                                 "written) or drop --detailed-exitcode")
+
     opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
                     ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
                     yes=yes, parallel=parallel, output=output, plan=plan,
                     rotate=frozenset({"litellm-master-key"}) if rotate_master_key else frozenset())
-    pending = commands.deploy(opts, plan=plan, confirm=_confirm)
+    pending = commands.deploy(opts, plan=plan, confirm=_confirm, show_all=show_all)
     if plan and detailed_exitcode and pending:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -190,6 +219,9 @@ def status(
 @app.command()
 def outputs(
     config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), subscription: SubscriptionOpt = None,
+    emulator: Annotated[bool, typer.Option("--emulator", envvar="FOUNDRY_LITELLM_EMULATOR",
+                                           help="Accepted like every other command's; outputs reads only the "
+                                                "state file, whatever the target.")] = False,
     output: Annotated[OutputsFormat, typer.Option("--output", "-o", envvar="FOUNDRY_LITELLM_OUTPUT",
                                                   help="human, json, or env (export NAME=value lines).")]
     = OutputsFormat.human,
@@ -336,6 +368,11 @@ def state_migrate(to: Annotated[str, typer.Option("--to", help="azure_blob or lo
 
 
 def _report(exc: BaseException, code: int) -> None:
+    _say(exc)
+    sys.exit(code)
+
+
+def _say(exc: BaseException) -> None:
     from .logs import redact
 
     if _debug:
@@ -345,17 +382,42 @@ def _report(exc: BaseException, code: int) -> None:
     hint = exc.hint if isinstance(exc, ToolError) else "run again with --debug for details"
     if hint:
         sys.stderr.write(f"hint: {redact(hint)}\n")
-    sys.exit(code)
 
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: typer's own error lines ("Error: No such option") and its silent exit on Ctrl-C would
+        # differ from every other message of the tool; they are said here the same way.
+        code = app(standalone_mode=False)
+        if code == EXIT_INTERRUPTED:  # typer turns a KeyboardInterrupt into this exit code, saying nothing
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself, as click says it
+            sys.stderr.write(f"{exc.format_message()}\n")
+            sys.exit(exc.exit_code)
+        if isinstance(exc, UsageError) and exc.ctx is not None:
+            sys.stderr.write(f"{exc.ctx.get_usage()}\n")
+            hint = f"run '{exc.ctx.command_path} --help' for the options"
+        else:
+            hint = None
+        _report(ToolError(exc.format_message().replace("Value error, ", ""), hint=hint), exc.exit_code)
+    except Abort:  # end of input at a confirmation prompt
+        _report(Refused("cancelled (no answer)"), Refused.exit_code)
+    except Interrupted as exc:  # threads of operations left in flight are abandoned, not joined
+        logging.getLogger(__name__).warning("interrupted: %s", exc.message)
+        sys.stderr.write(f"{exc.message}\nhint: {exc.hint}\n")  # not an error: what the user asked for
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(exc.exit_code)
     except ToolError as exc:
         _report(exc, exc.exit_code)
     except KeyboardInterrupt:
+        logging.getLogger(__name__).warning("interrupted (Ctrl-C)")
         sys.stderr.write("interrupted: the state file is intact; run the command again to resume\n")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # the last line of defence: one clear line, no traceback unless --debug
         _report(exc, EXIT_FAILED)
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from . import config as config_module
 from .engine import Options, Pipeline, Session, failures, first_failure
 from .errors import ToolError
-from .output import print_json, results_json, results_table, stderr_console
-from .runner import Outcome, StepResult
+from .interrupts import Interrupted, Interrupts
+from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
+from .progress_view import clock
+from .runner import NOT_STARTED, ImmutableChange, Outcome, StepResult
+from .state import now_iso
 from .state_backends import open_backend
 from .step import Action
 
@@ -44,6 +46,7 @@ def _outputs_of(session: Session) -> dict[str, Any]:
 
     produced = deployment_outputs(session.ctx)
     session.state.set("outputs", produced)
+    session.state.set("destroyed_at", None)
     return produced
 
 
@@ -69,43 +72,89 @@ def access_gaps(session: Session, verbs: tuple[str, ...] = ("write",)) -> list[s
     return [need.refused("deploy would fail there") for need in access.missing(needs, permissions)]
 
 
-def deploy(opts: Options, *, plan: bool, confirm: Confirm) -> bool:
+def deploy(opts: Options, *, plan: bool, confirm: Confirm, show_all: bool = False) -> bool:
     """Returns True when changes were pending (what --detailed-exitcode reports)."""
-    if not plan and not opts.yes and not sys.stdin.isatty():
-        confirm("", False)  # refuses before anything is sent: there is no one to ask
     with Session(opts, require_openai=True, pipeline=_pipeline(), operation="plan" if plan else "deploy") as session:
-        runner = session.runner()
         if plan or not opts.yes:
+            session.title = "plan"
             for gap in access_gaps(session) or []:
                 session.ctx.warn(gap, gap)
-            planned = runner.plan()
+            planned = session.runner().plan()
             session.close_reporter()
             if plan:
-                _print_results("plan", planned, opts, session)
+                _print_results("plan", planned, opts, session, show_all=show_all)
                 if failures(planned):
                     raise first_failure(planned)
                 return _pending(planned)
-            if not _pending(planned):
+            if not _pending(planned):  # nothing to confirm: a no-op needs no --yes, with or without a terminal
                 produced = _outputs_of(session)
                 _print_results("deploy", planned, opts, session, produced)
                 return False
-            stderr_console().print(results_table(planned, title="planned changes", show_all=False))
+            refused = _refused_replaces(planned)
+            if refused is not None:
+                raise refused
+            console = stderr_console()
+            console.print(results_table(planned, title="planned changes", show_all=False))
+            console.print(f"plan: {_plan_counts(planned)}")
             confirm(f"Apply these changes to {session.config.resource_group}?", opts.yes)
-            runner = session.runner()
-        results = runner.deploy()
-        session.close_reporter()
-        if failures(results):
-            _print_results("deploy", results, opts, session)
-            raise first_failure(results)
-        produced = _outputs_of(session)
-        _print_results("deploy", results, opts, session, produced)
-        return _pending(results)
+        session.title = "deploy"
+        with Interrupts(session.state.freeze, "deploy") as interrupts:
+            runner = session.runner(stop=interrupts.requested)
+            results = runner.deploy()
+            session.close_reporter()
+            if runner.interrupted and _unfinished(results):
+                session.state.freeze()
+                _print_results("deploy", results, opts, session)
+                raise _interrupted("deploy", results)
+            if failures(results):
+                _print_results("deploy", results, opts, session)
+                raise first_failure(results)
+            produced = _outputs_of(session)
+            _print_results("deploy", results, opts, session, produced)
+            return _pending(results)
+
+
+def _unfinished(results: list[StepResult]) -> list[StepResult]:
+    return [r for r in results if r.outcome is Outcome.INTERRUPTED or r.note == NOT_STARTED]
+
+
+def _interrupted(command: str, results: list[StepResult]) -> Interrupted:
+    in_flight = [r.title for r in results if r.outcome is Outcome.INTERRUPTED]
+    waiting = sum(1 for r in results if r.note == NOT_STARTED)
+    flight = f"{len(in_flight)} operation(s) left running in Azure ({', '.join(in_flight)})" if in_flight \
+        else "no operation in flight"
+    return Interrupted(f"interrupted: {flight}; {waiting} step(s) not started",
+                       hint=f"run 'foundry-litellm {command}' again to resume: it re-attaches to the operations "
+                            "in flight (no second write) and goes on from there")
+
+
+def _refused_replaces(planned: list[StepResult]) -> ToolError | None:
+    """A replace the step may not do: deploy refuses before anything is sent (what ``Runner.deploy`` also checks
+    when there is no plan, with --yes)."""
+    fixed = [f"{r.title} ({', '.join(r.immutable)})" for r in planned
+             if r.action is Action.REPLACE and not r.replaceable]
+    if not fixed:
+        return None
+    return ImmutableChange(f"Azure cannot change in place: {'; '.join(fixed)}; nothing was sent",
+                           hint="restore the previous value in the config, or run 'foundry-litellm destroy' and "
+                                "deploy again to create the environment anew")
+
+
+def _plan_counts(results: list[StepResult]) -> str:
+    counts = {action: sum(1 for r in results if r.action is action)
+              for action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
+    words = {Action.CREATE: "to create", Action.UPDATE: "to update", Action.REPLACE: "to replace",
+             Action.DELETE: "to delete"}
+    parts = [f"{counts[a]} {words[a]}" for a in words if counts[a] or a is not Action.REPLACE]
+    return ", ".join(parts) + f", {sum(1 for r in results if r.action is Action.NOOP)} unchanged"
 
 
 def status(opts: Options) -> None:
     with Session(opts, require_openai=False, pipeline=_pipeline(), operation="status") as session:
+        session.title = "status"
         results = session.runner().status()
         session.close_reporter()
+        _say_unchecked_key(results)
         from steps import gateway_health
 
         health = gateway_health(session.ctx, results)
@@ -114,31 +163,56 @@ def status(opts: Options) -> None:
             raise first_failure(results)
 
 
+def _say_unchecked_key(results: list[StepResult]) -> None:
+    """Without OPENAI_API_KEY, status cannot compare the upstream key's fingerprint: say so, rather than an
+    "in sync" that a deploy with the key might contradict."""
+    if os.environ.get("OPENAI_API_KEY", "").strip():
+        return
+    for r in results:
+        if r.step == "key_vault_secret:openai-api-key" and r.outcome is Outcome.IN_SYNC:
+            r.note = "value not compared: OPENAI_API_KEY is not set"
+
+
 def destroy(opts: Options, *, confirm: Confirm) -> None:
     if not opts.yes and not sys.stdin.isatty():
         confirm("", False)  # refuses before anything is sent: there is no one to ask
     with Session(opts, require_openai=False, pipeline=_pipeline(), operation="destroy") as session:
         config = session.config
+        # Asked before the progress display starts (the session draws nothing until its runner runs).
         confirm(f"Destroy environment '{config.environment}' (resource group {config.resource_group}, "
                 f"subscription {config.subscription_id})? Data in it is lost.", opts.yes)
-        results = session.runner().destroy()
-        session.close_reporter()
-        _print_results("destroy", results, opts, session)
-        if failures(results):
-            raise first_failure(results)
-        session.state.set("outputs", {})
+        session.title = "destroy"
+        with Interrupts(session.state.freeze, "destroy") as interrupts:
+            runner = session.runner(stop=interrupts.requested)
+            results = runner.destroy()
+            session.close_reporter()
+            if runner.interrupted and _unfinished(results):
+                session.state.freeze()
+                _print_results("destroy", results, opts, session)
+                raise _interrupted("destroy", results)
+            _print_results("destroy", results, opts, session)
+            if failures(results):
+                raise first_failure(results)
+            session.state.set("outputs", {})
+            session.state.set("destroyed_at", now_iso())
 
 
 def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: str | None) -> None:
     config = config_module.load(config_path, require_openai=False, subscription_id=subscription)
     store = open_backend(config.state, config.environment, state_dir)
+    holder = store.holder()
     if not store.exists():
+        if holder is not None:
+            raise _why_no_outputs(config.environment, {}, holder)
         raise ToolError(f"environment '{config.environment}' has not been deployed (no state at {store.describe()})",
                         hint="run 'foundry-litellm deploy' first")
-    produced = store.load().data.get("outputs") or {}
+    data = store.load().data
+    produced = data.get("outputs") or {}
     if not produced:
-        raise ToolError(f"environment '{config.environment}' has no outputs: its last deploy did not finish",
-                        hint="run 'foundry-litellm deploy' again")
+        raise _why_no_outputs(config.environment, data, holder)
+    if holder is not None:
+        stderr_console().print(f"[yellow]warning:[/] a run is in progress now ({holder}); these are the outputs "
+                               "of the last deploy that finished")
     if fmt == "json":
         print_json(produced)
     elif fmt == "env":
@@ -148,6 +222,20 @@ def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: s
     else:
         for key, value in sorted(produced.items()):
             print(f"{key}: {value if isinstance(value, str) else _json_text(value)}")
+        for line in secret_lines(config.environment, data):
+            print(line)
+
+
+def _why_no_outputs(environment: str, data: dict[str, Any], holder: str | None) -> ToolError:
+    """The true reason there is nothing to show: a run in progress, a destroy, or a deploy that stopped."""
+    if holder is not None:
+        return ToolError(f"environment '{environment}' has no outputs yet: a run is in progress now ({holder} "
+                         "holds its lock)", hint="wait for it to finish, then run 'foundry-litellm outputs' again")
+    if data.get("destroyed_at"):
+        return ToolError(f"environment '{environment}' was destroyed at {data['destroyed_at']}",
+                         hint="run 'foundry-litellm deploy' to create it again")
+    return ToolError(f"environment '{environment}' has no outputs: its last deploy did not finish",
+                     hint="run 'foundry-litellm deploy' again")
 
 
 def _json_text(value: Any) -> str:
@@ -162,7 +250,9 @@ def _print_warnings(session: Session) -> None:
 
 
 def _print_results(command: str, results: list[StepResult], opts: Options, session: Session,
-                   produced: dict[str, Any] | None = None, *, extra: dict[str, Any] | None = None) -> None:
+                   produced: dict[str, Any] | None = None, *, extra: dict[str, Any] | None = None,
+                   show_all: bool = False) -> None:
+    elapsed = session.elapsed
     if opts.output == "markdown":
         from .markdown import plan_markdown
 
@@ -172,7 +262,8 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
         return
     if opts.output == "json":
         payload: dict[str, Any] = {"command": command, "environment": session.config.environment,
-                                   "summary": _summary(results), "steps": results_json(results), **(extra or {})}
+                                   "summary": _summary(results), "steps": results_json(results), **(extra or {}),
+                                   "elapsed_seconds": round(elapsed, 1)}
         if produced is not None:
             payload["outputs"] = produced
         if command == "plan":
@@ -181,15 +272,22 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
         print_json(payload)
         _print_warnings(session)
         return
-    console = Console(highlight=False, soft_wrap=True)
-    show_all = command in ("status", "plan")
-    console.print(results_table(results, title=command, show_all=show_all))
-    console.print(f"{command}: {_summary(results)}")
+    console = stdout_console()
+    table = results_table(results, title=command, show_all=show_all or command == "status")
+    if table.row_count:
+        console.print(table)
+    if command == "plan":
+        console.print(f"plan: {_plan_counts(results)} in {clock(elapsed)}"
+                      + ("" if show_all else " (--all lists every step)"))
+    else:
+        console.print(f"{command}: {_summary(results)} in {clock(elapsed)}")
     if produced:
         for key, value in sorted(produced.items()):
             console.print(f"  {key}: {value if isinstance(value, str) else _json_text(value)}")
-    for key, value in sorted((extra or {}).items()):
-        console.print(f"{key}: {value if isinstance(value, str) else _json_text(value)}")
+        for line in secret_lines(session.config.environment, session.state.data):
+            console.print(f"  {line}")
+    if extra and "gateway_health" in extra:
+        console.print(f"gateway_health: {health_line(extra['gateway_health'])}")
     _print_warnings(session)
     if session.log_path is not None:
         stderr_console().print(f"[dim]log: {session.log_path}[/]")

@@ -5,13 +5,14 @@ Secrets come from the environment only (``OPENAI_API_KEY``); the file may not ho
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -384,10 +385,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or str(path)
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(field, message) from exc
+        raise _explain(exc, path) from exc
     sub = subscription_id or parsed.azure.subscription_id or env.get("AZURE_SUBSCRIPTION_ID")
     if not sub:
         raise ConfigError("azure.subscription_id", "set it in the config file or in AZURE_SUBSCRIPTION_ID")
@@ -417,6 +415,47 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
     )
     _check_names(config)
     return config
+
+
+def _explain(exc: ValidationError, path: Path) -> ConfigError:
+    """Pydantic's first complaint in the file's own terms. A misspelt key is reported as such (with the key it
+    resembles), before the "required" complaint that the same typo causes for the key it was meant to be."""
+    errors = exc.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = [str(p) for p in first["loc"]]
+    field = ".".join(loc) or str(path)
+    section = ".".join(p for p in loc[:-1] if not p.isdigit())
+    if first["type"] == "extra_forbidden":
+        known = _keys_of(loc[:-1])
+        guess = difflib.get_close_matches(loc[-1], known, n=1)
+        advice = f"did you mean '{guess[0]}'?" if guess else f"known keys: {', '.join(sorted(known))}"
+        return ConfigError(field, f"unknown key '{loc[-1]}' ({advice})")
+    if first["type"] == "missing":
+        return ConfigError(field, f"is required: add {loc[-1]} = ..." + (f" under [{section}]" if section else ""))
+    return ConfigError(field, first["msg"].removeprefix("Value error, "))
+
+
+def _keys_of(loc: list[str]) -> list[str]:
+    """The keys the config file accepts at ``loc`` (a section path; list indexes skipped)."""
+    model: type[BaseModel] = ConfigFile
+    for part in loc:
+        if part.isdigit() or part not in model.model_fields:
+            continue
+        inner = _model_in(model.model_fields[part].annotation)
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _check_names(config: Config) -> None:

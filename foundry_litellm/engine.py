@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -18,8 +20,9 @@ from . import config as config_module
 from . import logs
 from .clients import CLOUDS, Clients, Target
 from .config import Config
-from .context import RunContext
+from .context import Managed, RunContext
 from .errors import ConfigError, ToolError
+from .interrupts import Interrupted
 from .names import Names
 from .output import LiveReporter, PlainReporter
 from .runner import Runner, StepResult
@@ -90,6 +93,8 @@ class Session:
         self._reporter: LiveReporter | PlainReporter | None = None
         self.clients: Clients | None = None
         self.log_path: Path | None = None
+        self.started = time.monotonic()
+        self.title = ""  # what the progress panel is headed with: the command's phase
 
     def __enter__(self) -> Session:
         self.store.acquire(self.operation)
@@ -105,7 +110,7 @@ class Session:
             key = os.environ.get("OPENAI_API_KEY", "").strip()
             if key:
                 secret_values.put("openai-api-key", key)
-            self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, self.reporter,
+            self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, _Progress(self),
                                   time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge,
                                   rotate=self.options.rotate)
             for name, entry in self.state.data["steps"].items():
@@ -118,6 +123,12 @@ class Session:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        if isinstance(exc, Interrupted):
+            # Threads of operations left in flight still use the clients (and the embedded emulator): closing
+            # them would only make those threads fail. The process leaves at once (cli.main); the lock goes too.
+            self.close_reporter()
+            self.store.release()
+            return
         self._close()
 
     def _close(self) -> None:
@@ -136,10 +147,24 @@ class Session:
 
     @property
     def reporter(self) -> LiveReporter | PlainReporter:
+        """The progress display, started on first use: nothing is drawn until the runner starts, so a question
+        asked before (destroy's confirmation) is never under a live display."""
         if self._reporter is None:
             live = self.options.output == "human" and sys.stderr.isatty() and not self.options.debug
-            self._reporter = LiveReporter(self.steps) if live else PlainReporter()
+            durations = self.state.data.get("durations") if self.title == "deploy" else None
+            expected = {name: float(seconds) for name, seconds in (durations or {}).items()
+                        if isinstance(seconds, int | float)} if isinstance(durations, dict) else {}
+            self._reporter = LiveReporter(self.steps, title=self.title, expected=expected) if live \
+                else PlainReporter()
         return self._reporter
+
+    @property
+    def reporting(self) -> bool:
+        return self._reporter is not None
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
     def _target(self) -> Target:
         opts = self.options
@@ -159,10 +184,22 @@ class Session:
             return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
         return Target.cloud(opts.cloud)
 
-    def runner(self) -> Runner:
+    def runner(self, *, stop: threading.Event | None = None) -> Runner:
         recorded = set(self.state.data["steps"])
         return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel,
-                      retired=self.pipeline.retired(self.config, recorded))
+                      retired=self.pipeline.retired(self.config, recorded), stop=stop)
+
+
+class _Progress:
+    """The context's progress sink: forwards to the display while one is up, says nothing otherwise (a read
+    after the display closed must not start a new one over the results)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def progress(self, step: Managed, message: str) -> None:
+        if self._session.reporting:
+            self._session.reporter.progress(step, message)
 
 
 def failures(results: list[StepResult]) -> list[StepResult]:

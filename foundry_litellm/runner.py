@@ -8,6 +8,8 @@ recorded in the state file as it finishes, so a re-run resumes where the last on
 from __future__ import annotations
 
 import enum
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -22,6 +24,10 @@ from .state import now_iso
 from .step import Action, Plan, Step
 
 Json = dict[str, Any]
+# Real seconds a first Ctrl-C waits for writes just sent to be answered (their tokens recorded); a second Ctrl-C
+# leaves at once. A held answer (a Foundry project's PUT) can take minutes: the next run reads it back.
+INTERRUPT_GRACE = 60.0
+log = logging.getLogger(__name__)
 
 
 class Outcome(enum.StrEnum):
@@ -41,6 +47,7 @@ class Outcome(enum.StrEnum):
     KEPT = "kept"
     SKIPPED = "skipped"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its operation was left running in Azure on Ctrl-C; a re-run re-attaches
 
 
 _DONE = {Action.CREATE: Outcome.CREATED, Action.UPDATE: Outcome.UPDATED, Action.REPLACE: Outcome.REPLACED}
@@ -58,11 +65,20 @@ class StepResult:
     elapsed: float = 0.0
     note: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    immutable: tuple[str, ...] = ()  # a replace: the fields Azure cannot change in place
+    replaceable: bool = True  # False: deploy refuses that replace
     exception: BaseException | None = None  # for --debug tracebacks
 
     @property
     def failed(self) -> bool:
         return self.outcome is Outcome.FAILED
+
+
+NOT_STARTED = "not started: interrupted"
+
+
+class StepInterrupted(Exception):
+    """Raised in a step between its reads and its write once Ctrl-C was pressed: nothing new is sent."""
 
 
 class Reporter(Protocol):
@@ -79,15 +95,34 @@ def plan_of(ctx: RunContext, step: Step, desired: Json, actual: Json | None, res
         changes = [*changes, Change("properties.provisioningState", "Failed", "Succeeded")]
     if not changes:
         return Plan(step.name, Action.NOOP, resource_id=resource_id)
-    if step.immutable_changes(changes):
+    if immutable_fields(step, changes):
         return Plan(step.name, Action.REPLACE, tuple(changes), resource_id)
     return Plan(step.name, Action.UPDATE, tuple(changes), resource_id)
 
 
+# Every tracked ARM resource keeps the region it was created in: a move is a new resource (ARM answers
+# InvalidResourceLocation or LocationNotAvailableForResourceGroup to a PUT that changes it).
+ALWAYS_IMMUTABLE = ("location",)
+
+
+def immutable_fields(step: Step, changes: Sequence[Change]) -> list[str]:
+    """The paths among ``changes`` that Azure cannot update in place (the step's own, and the location)."""
+    own = {c.path for c in step.immutable_changes(list(changes))}
+    return sorted(own | {c.path for c in changes if c.path in ALWAYS_IMMUTABLE})
+
+
+class ImmutableChange(ToolError):
+    """Deploy refuses, before sending anything, a change Azure cannot make in place (exit 2: bad input)."""
+
+    exit_code = 2
+
+
 class Runner:
     def __init__(self, steps: Sequence[Step], ctx: RunContext, reporter: Reporter, *, parallel: int = 16,
-                 retired: Sequence[Step] = ()) -> None:
+                 retired: Sequence[Step] = (), stop: threading.Event | None = None) -> None:
         self.steps = list(steps)
+        self.stop = stop or threading.Event()  # set on Ctrl-C: start nothing more (interrupts.py)
+        self.interrupted = False
         self.retired = list(retired)  # steps the config no longer wants (projects beyond the count)
         self.ctx = ctx
         self.reporter = reporter
@@ -104,8 +139,11 @@ class Runner:
 
     # --- the four modes ---------------------------------------------------------------------------------
     def deploy(self) -> list[StepResult]:
-        removed = self._execute(self.retired, self._destroy_one, write=True, reverse=True)
         self._prefetch()
+        self._refuse_immutable()
+        removed = self._execute(self.retired, self._destroy_one, write=True, reverse=True)
+        if self.interrupted:
+            return removed + [self._not_started(s) for s in self.steps]
         return removed + self._execute(self.steps, self._deploy_one, write=True)
 
     def plan(self) -> list[StepResult]:
@@ -140,6 +178,28 @@ class Runner:
             if future.exception() is None and not azure_ops.is_transient(future.result()):
                 self._early[name] = future.result()
 
+    def _refuse_immutable(self) -> None:
+        """Before anything is sent: a field Azure cannot change in place, on a step that may not be replaced,
+        refuses the whole deploy (exit 2), rather than failing on Azure's error after the steps before it ran.
+        Judged on the early reads of what the state records; a step not recorded is judged when it runs."""
+        refused = []
+        for step in self.steps:
+            actual = self._early.get(step.name)
+            if actual is None or step.replaceable:
+                continue
+            try:
+                desired = step.desired(self.ctx)
+            except Exception as exc:  # unknown before apply, or an error the step's own run reports
+                log.debug("immutable check of %s skipped: %s", step.name, exc)
+                continue
+            fields = immutable_fields(step, step.changes(self.ctx, desired, actual))
+            if fields:
+                refused.append(f"{step.title} ({', '.join(fields)})")
+        if refused:
+            raise ImmutableChange(f"Azure cannot change in place: {'; '.join(refused)}; nothing was sent",
+                                  hint="restore the previous value in the config, or run 'foundry-litellm "
+                                       "destroy' and deploy again to create the environment anew")
+
     def _read(self, step: Step, *, fresh: bool = False) -> Json | None:
         untouched = all(self._results.get(d) is not None and self._results[d].outcome is Outcome.UNCHANGED
                         for d in self._upstream[step.name])
@@ -150,6 +210,7 @@ class Runner:
     # --- per step ---------------------------------------------------------------------------------------------
     def _deploy_one(self, step: Step) -> StepResult:
         ctx = self.ctx
+        began = time.monotonic()
         self._resume(step)
         deadline = time.monotonic() + retry.window(step.create_timeout, ctx.time_scale)
         first: Plan | None = None
@@ -161,6 +222,8 @@ class Runner:
             first = first or plan
             if plan.action is Action.NOOP:
                 break
+            if self.stop.is_set():
+                raise StepInterrupted
             if first is plan:
                 self.reporter.started(step, plan.action.value)
                 ctx.state.update_step(step.name, status="in progress", started_at=now_iso())
@@ -174,6 +237,8 @@ class Runner:
         outputs = _record_outputs(ctx, step, actual)
         ctx.state.update_step(step.name, status="succeeded", resource_id=resource_id, outputs=outputs,
                               finished_at=now_iso(), error=None, pending=None)
+        if first.action is not Action.NOOP:  # the next deploy's progress view estimates its critical path from it
+            ctx.state.record_duration(step.name, time.monotonic() - began)
         return StepResult(step.name, step.title, outcome, first.action, first.changes, resource_id, outputs=outputs)
 
     def _before_reading_back(self, step: Step, exc: Exception, deadline: float, verb: str) -> None:
@@ -215,7 +280,7 @@ class Runner:
 
     def _replace(self, step: Step, plan: Plan, actual: Json) -> None:
         if not step.replaceable:
-            fields = ", ".join(c.path for c in step.immutable_changes(list(plan.changes)))
+            fields = ", ".join(immutable_fields(step, plan.changes))
             raise ToolError(f"{step.title}: {fields} cannot be changed in place",
                             hint="destroy and deploy again, or restore the previous value in the config")
         self.reporter.progress(step, "deleting before re-creating (Azure cannot update it in place)")
@@ -238,7 +303,9 @@ class Runner:
         plan = plan_of(self.ctx, step, desired, actual, resource_id)
         if actual is not None:
             _record_outputs(self.ctx, step, actual)
-        return StepResult(step.name, step.title, Outcome.PLANNED, plan.action, plan.changes, resource_id)
+        fixed = tuple(immutable_fields(step, plan.changes)) if plan.action is Action.REPLACE else ()
+        return StepResult(step.name, step.title, Outcome.PLANNED, plan.action, plan.changes, resource_id,
+                          immutable=fixed, replaceable=step.replaceable)
 
     def _plan_removal(self, step: Step) -> StepResult:
         actual = step.read(self.ctx)
@@ -280,6 +347,8 @@ class Runner:
             if not step.owned(ctx, actual):
                 return StepResult(step.name, step.title, Outcome.KEPT, resource_id=resource_id,
                                   note="not created by foundry-litellm (no ownership tag)")
+            if self.stop.is_set():
+                raise StepInterrupted
             if not started:
                 self.reporter.started(step, "delete")
                 started = True
@@ -309,8 +378,12 @@ class Runner:
         held: set[str] = set()
         still_running: dict[str, str] = {}  # lock key -> the step whose operation outlived its timeout
         order = [s.name for s in (reversed(steps) if reverse else steps)]
-        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step")
+        try:
             while len(results) < len(steps):
+                if self.stop.is_set():
+                    self._leave(steps, running, results)
+                    break
                 before = len(results)
                 for name in order:
                     step = by_name[name]
@@ -320,9 +393,8 @@ class Runner:
                         continue
                     keys = step.lock_keys(self.ctx) if write else frozenset()
                     settled = _settled_without_running(step, [results[d] for d in sorted(deps[name])], reverse,
-                                                       [still_running[k] for k in keys if k in still_running])
-                    if settled is None and self._lock_lost is not None:
-                        settled = StepResult(step.name, step.title, Outcome.SKIPPED, note=self._lock_lost)
+                                                       [still_running[k] for k in keys if k in still_running],
+                                                       self._lock_lost)
                     if settled is not None:
                         results[name] = settled
                         self.reporter.finished(settled)
@@ -336,7 +408,8 @@ class Runner:
                         stuck = [n for n in order if n not in results]
                         raise ToolError(f"steps {stuck} can never run: their dependencies form a cycle")
                     continue
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                # A bounded wait: Ctrl-C (``stop``) is noticed within a quarter second.
+                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     step = running.pop(future)
                     if write:
@@ -344,11 +417,57 @@ class Runner:
                         if isinstance(future.result().exception, azure_ops.OperationTimeout):
                             still_running.update(dict.fromkeys(step.lock_keys(self.ctx), step.name))
                     results[step.name] = future.result()
-                    if isinstance(results[step.name].exception, StateLockLost):  # start nothing more
-                        self._lock_lost = "not started: the run lost the state's lock"
                     self._results[step.name] = results[step.name]
                     self.reporter.finished(results[step.name])
+        finally:
+            # Interrupted: the threads of operations left in flight are abandoned, not waited for.
+            pool.shutdown(wait=not self.interrupted, cancel_futures=True)
         return [results[s.name] for s in steps]
+
+    def _leave(self, steps: list[Step], running: dict[Future[StepResult], Step],
+               results: dict[str, StepResult]) -> None:
+        """Ctrl-C: start nothing more; wait until every step in flight has finished or has its operation's
+        continuation token in the state file (a step about to write stops before it: ``StepInterrupted``), for at
+        most ``INTERRUPT_GRACE`` seconds; then record what became of each."""
+        log.warning("interrupt: no new step starts; %d in flight", len(running))
+        note = getattr(self.reporter, "note", None)
+        if note is not None and running:
+            note(f"interrupt: no new step starts; recording the {len(running)} operation(s) in flight "
+                 "(Ctrl-C again to leave at once)")
+        give_up = time.monotonic() + INTERRUPT_GRACE
+        while running and time.monotonic() < give_up:
+            for future in [f for f in running if f.done()]:
+                step = running.pop(future)
+                results[step.name] = self._results[step.name] = future.result()
+                self.reporter.finished(results[step.name])
+            if all(self._token_recorded(step) for step in running.values()):
+                break
+            wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
+        for step in running.values():
+            token = self._token_recorded(step)
+            results[step.name] = StepResult(
+                step.name, step.title, Outcome.INTERRUPTED, resource_id=step.resource_id(self.ctx),
+                note="left running in Azure; the next run re-attaches to it" if token else
+                "its answer had not come: the next run reads it back before writing")
+            self.reporter.finished(results[step.name])
+        for step in steps:
+            if step.name not in results:
+                results[step.name] = self._not_started(step)
+        # Interrupted only if something was left undone: a Ctrl-C as the last step ended interrupts nothing.
+        self.interrupted = any(r.outcome is Outcome.INTERRUPTED or r.note == NOT_STARTED for r in results.values())
+        log.warning("interrupt: %s", ", ".join(f"{r.step} {r.outcome}" for r in results.values()
+                                                  if r.outcome is Outcome.INTERRUPTED) or "nothing in flight")
+
+    def _token_recorded(self, step: Step) -> bool:
+        return bool((self.ctx.state.step(step.name).get("pending") or {}).get("token"))
+
+    def _not_started(self, step: Step) -> StepResult:
+        try:
+            resource_id = step.resource_id(self.ctx)
+        except Unknown:
+            resource_id = ""
+        return StepResult(step.name, step.title, Outcome.SKIPPED, resource_id=resource_id,
+                          note=NOT_STARTED)
 
     def _timed(self, step: Step, work: Callable[[Step], StepResult]) -> StepResult:
         started = time.monotonic()
@@ -357,9 +476,13 @@ class Runner:
         token = retry.set_deadline(started + retry.window(budget, self.ctx.time_scale))
         try:
             result = work(step)
+        except StepInterrupted:
+            result = self._not_started(step)
         except Exception as exc:  # one step's failure is recorded, the others go on
             error = azure_ops.as_tool_error(exc)
-            if not isinstance(exc, StateLockLost):  # the state is someone else's now: nothing more is written
+            if isinstance(exc, StateLockLost):  # the state is someone else's now: nothing more is written or started
+                self._lock_lost = "not started: the run lost the state's lock"
+            else:
                 self.ctx.state.update_step(step.name, status="failed", error=error.message, finished_at=now_iso())
             result = StepResult(step.name, step.title, Outcome.FAILED, error=error, exception=exc)
         finally:
@@ -369,10 +492,13 @@ class Runner:
 
 
 def _settled_without_running(step: Step, deps: list[StepResult], reverse: bool,
-                             busy: list[str]) -> StepResult | None:
+                             busy: list[str], lock_lost: str | None = None) -> StepResult | None:
     """The result of a step that must not run: what a kept resource holds stays too (a VNet whose subnet is kept);
     a step after a failed one is skipped; so is one that would write under a lock whose holder's operation outlived
-    its timeout (Azure still holds it: the write would only be refused)."""
+    its timeout (Azure still holds it: the write would only be refused), and every step once the run has lost the
+    state's lock."""
+    if lock_lost is not None:
+        return StepResult(step.name, step.title, Outcome.SKIPPED, note=lock_lost)
     kept = [d.step for d in deps if d.outcome is Outcome.KEPT] if reverse else []
     if kept:
         return StepResult(step.name, step.title, Outcome.KEPT, note=f"{kept[0]} is kept")

@@ -57,10 +57,9 @@ def parse(text: str, where: str) -> dict[str, Any]:
         raise ToolError(f"{where} is not valid JSON: {exc}",
                         hint="restore a previous version ('foundry-litellm state history') or remove it to start "
                              "over") from exc
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        found = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
-        raise ToolError(f"{where} has schema version {found}; this tool reads version {SCHEMA_VERSION}")
-    return data
+    check_schema(where, data)
+    checked: dict[str, Any] = data
+    return checked
 
 
 def fresh(environment: str, **identity: str) -> dict[str, Any]:
@@ -88,6 +87,9 @@ class Backend(Protocol):
 
     def release(self) -> None: ...
 
+    def holder(self) -> str | None:
+        """Who holds the lock now, or None; takes nothing."""
+
     def exists(self) -> bool: ...
 
     def load(self, **identity: str) -> State: ...
@@ -108,6 +110,12 @@ class State:
         self._data = data
         self._write = save
         self._lock = threading.RLock()
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """Write nothing more: an interrupted run leaves the file as it stands, while threads it abandons may
+        still be finishing (what they would learn, the next run reads live)."""
+        self._frozen = True
 
     @property
     def data(self) -> dict[str, Any]:
@@ -124,6 +132,15 @@ class State:
             entry.update(fields)
             self._save()
 
+    def record_duration(self, name: str, seconds: float) -> None:
+        """How long a step's write took, kept apart from its entry so that it outlives a destroy: the progress
+        view of a later deploy estimates its critical path from it."""
+        with self._lock:
+            durations = self._data.setdefault("durations", {})
+            if isinstance(durations, dict):
+                durations[name] = round(seconds, 1)
+                self._save()
+
     def drop_step(self, name: str) -> None:
         with self._lock:
             self._data["steps"].pop(name, None)
@@ -135,6 +152,8 @@ class State:
             self._save()
 
     def _save(self) -> None:
+        if self._frozen:
+            return
         self._data["updated_at"] = now_iso()
         self._write(render(self._data))
 
@@ -171,6 +190,19 @@ class StateStore:
         handle.write(f"pid {os.getpid()} ({operation}) since {now_iso()}\n")
         handle.flush()
         self._lock_handle = handle
+
+    def holder(self) -> str | None:
+        """Who holds the environment's lock now (``pid N since T``), or None when no run does; takes nothing."""
+        if not self._lock_path.exists():
+            return None
+        with self._lock_path.open("a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                return handle.read().strip() or "another process"
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
 
     def release(self) -> None:
         if self._lock_handle is not None:
@@ -216,3 +248,26 @@ class StateStore:
             raise ToolError(f"no version {version} of environment '{self.environment}' in {self._history}",
                             hint="'foundry-litellm state history' lists them")
         return path.read_text()
+
+
+def check_schema(where: str, data: Any) -> None:
+    """One clear error for a state file of the wrong shape (hand-edited, or another tool's), before any use."""
+    def bad(problem: str) -> ToolError:
+        return ToolError(f"{where} is not a foundry-litellm state: {problem}",
+                         hint="restore an earlier version ('foundry-litellm state history'), or move it away to "
+                              "start over (a deploy then adopts what exists)")
+
+    if not isinstance(data, dict):
+        raise bad(f"it holds a JSON {type(data).__name__}, not an object")
+    if "schema_version" not in data:
+        raise bad("it has no schema_version")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ToolError(f"{where} has schema version {data['schema_version']!r}; this tool reads version "
+                        f"{SCHEMA_VERSION}", hint="use the foundry-litellm release that wrote it")
+    if not isinstance(data.get("steps"), dict):
+        raise bad("'steps' must be an object of step name -> entry")
+    wrong = sorted(name for name, entry in data["steps"].items() if not isinstance(entry, dict))
+    if wrong:
+        raise bad(f"the entry of step '{wrong[0]}' must be an object")
+    if not isinstance(data.get("outputs", {}), dict):
+        raise bad("'outputs' must be an object")

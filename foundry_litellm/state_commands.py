@@ -58,7 +58,7 @@ def unlock(backend: Backend, lock_id: str, *, yes: bool, confirm: Confirm) -> st
     if not isinstance(backend, BlobStateStore):
         raise ToolError("the local backend's lock is held by a running process and ends with it: nothing to unlock",
                         hint="stop that process; its pid is in the lock file")
-    holder = backend.holder()
+    holder = backend.holder_details()
     if holder:
         confirm(f"Break the lock of {describe_holder(holder)}? Only do so if that run is dead.", yes)
     backend.unlock(lock_id)

@@ -29,8 +29,9 @@ class KeyVault(ArmStep):
     depends_on = (ResourceGroup(), ManagedIdentity("gateway"))
     sdk = Sdk("keyvault", "vaults", delete="delete")
     arm_type = "Microsoft.KeyVault/vaults"
-    # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse.
-    immutable = ("properties.enablePurgeProtection",)
+    # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse. Nor can the
+    # soft-delete retention change once set (Learn "Azure Key Vault soft-delete overview").
+    immutable = ("properties.enablePurgeProtection", "properties.softDeleteRetentionInDays")
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.key_vault,)

@@ -69,6 +69,7 @@ class Subnet(ArmStep):
             why = "--no-purge" if not ctx.purge else "its purge was refused"
             raise Kept(f"held by {', '.join(_links(actual))} while the Foundry account stays soft-deleted "
                        f"({why}); a purge, or the account's restore by deploy, releases it")
+        clock = "Azure" if ctx.time_scale == 1 else "emulated"  # against a time-scaled emulator: not wall time
         while _links(actual):
             waited = (time.monotonic() - started) / ctx.time_scale  # in Azure time, also against the emulator
             if waited > timeout:
@@ -79,7 +80,7 @@ class Subnet(ArmStep):
             if int(waited // 300) != announced:  # a line every five minutes
                 announced = int(waited // 300)
                 ctx.progress.progress(self, f"waiting for Azure to release {', '.join(_links(actual))} "
-                                            f"({int(waited // 60)} min so far, bound {timeout // 60} min)")
+                                            f"({int(waited // 60)} {clock} min so far, bound {timeout // 60} min)")
             ctx.sleep(ctx.poll_interval * 6)
             live = self.read(ctx)
             if live is None:

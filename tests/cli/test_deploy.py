@@ -91,9 +91,11 @@ def test_destroy_refuses_without_a_terminal_and_without_yes(workspace: Workspace
 
 
 def test_deploy_refuses_without_a_terminal_and_without_yes(workspace: Workspace) -> None:
+    """It reads (to know whether there is anything to confirm: a no-op needs no --yes) and writes nothing."""
     result = workspace.run("deploy", "--emulator")
     assert result.returncode == 2
-    assert workspace.requests() == []
+    assert "--yes" in result.stderr
+    assert writes(workspace.requests()) == []
 
 
 def test_plan_on_an_empty_subscription_lists_creates_and_writes_nothing(workspace: Workspace) -> None:

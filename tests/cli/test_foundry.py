@@ -116,6 +116,7 @@ def test_a_destroy_interrupted_during_the_subnet_wait_resumes(workspace: Workspa
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
         if "waiting for Azure to release" in line:
+            assert "emulated min so far" in line, line  # not wall-clock minutes: the emulator's scaled time
             waiting = True
             break
     assert waiting, "destroy never reached the subnet wait"

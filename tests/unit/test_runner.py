@@ -25,7 +25,7 @@ from foundry_litellm.config_template import TEMPLATE
 from foundry_litellm.context import RunContext
 from foundry_litellm.errors import ToolError
 from foundry_litellm.names import Names
-from foundry_litellm.runner import Runner, StepResult
+from foundry_litellm.runner import NOT_STARTED, Outcome, Runner, StepResult
 from foundry_litellm.state import State, StateStore, now_iso
 from foundry_litellm.step import Action, Step
 
@@ -504,3 +504,33 @@ def test_a_step_outliving_its_timeout_is_reported_and_its_dependents_skipped(har
     entry = harness.state.step("slow")
     assert entry["status"] == "failed" and entry["pending"]["token"] == "tok-slow"
     assert slow.applied == 1
+
+
+def _stop_during(stop: threading.Event) -> Hook:
+    """A ``during`` hook: Ctrl-C pressed while this step writes."""
+
+    def hook(ctx: RunContext) -> None:
+        stop.set()
+
+    return hook
+
+
+def test_after_ctrl_c_the_step_in_flight_finishes_and_nothing_new_starts(harness: Harness) -> None:
+    stop = threading.Event()
+    steps = [harness.step("a", during=_stop_during(stop)), harness.step("b", "a")]
+    runner = Runner(steps, harness.ctx, harness.reporter, parallel=4, stop=stop)
+    results = {r.step: r for r in runner.deploy()}
+    assert runner.interrupted
+    assert results["a"].outcome is Outcome.CREATED
+    assert results["b"].outcome is Outcome.SKIPPED and results["b"].note == NOT_STARTED
+    assert harness.world.get("b") is None, "nothing new is written after Ctrl-C"
+    assert harness.state.step("b") == {}
+
+
+def test_ctrl_c_after_the_last_step_started_is_not_an_interruption(harness: Harness) -> None:
+    """Every step finished: the run is complete (outputs printed, exit 0), whenever Ctrl-C came."""
+    stop = threading.Event()
+    steps = [harness.step("a"), harness.step("b", "a", during=_stop_during(stop))]
+    runner = Runner(steps, harness.ctx, harness.reporter, parallel=4, stop=stop)
+    assert {r.outcome for r in runner.deploy()} == {Outcome.CREATED}
+    assert not runner.interrupted

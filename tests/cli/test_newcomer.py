@@ -32,7 +32,7 @@ def test_4_a_state_file_of_the_wrong_shape_is_one_clear_error(workspace: Workspa
     for command in (["outputs"], ["status", "--emulator"], ["deploy", "--emulator", "--yes"]):
         result = workspace.run(*command)
         assert result.returncode == 1, (command, result.stderr)
-        assert "is not a foundry-litellm state file" in result.stderr and problem in result.stderr, result.stderr
+        assert "is not a foundry-litellm state" in result.stderr and problem in result.stderr, result.stderr
         assert "Error" not in result.stderr and "Traceback" not in result.stderr
         assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
     assert writes(workspace.requests()) == []

@@ -5,14 +5,17 @@ Sources: blob.json (Azure/azure-rest-api-specs, specification/storage/resource-m
 200 only, the service name is the literal ``default``; BlobContainers_Create answers 201 (created) or 200 (already
 there), BlobContainers_Delete 200 or 204 (no such container); none is long-running.
 Azure CLI recordings (Azure/azure-cli, src/azure-cli/azure/cli/command_modules/storage/tests/latest/recordings/):
-test_storage_account_update_versioning.yaml (commit 0d1b10e76c977685e13bc112a4b957b03f4a9e28): the service of an
-account nobody configured is readable at once, ``{"cors": {"corsRules": []}, "deleteRetentionPolicy": {"enabled":
-false}}`` with the account's ``sku`` on GET (not on the PUT's answer), and a PUT answers 200 with the body; and
+test_storage_account_update_versioning.yaml (commit 0d1b10e76c977685e13bc112a4b957b03f4a9e28, api-version
+2021-04-01): the service of an account nobody configured is readable at once, with the account's ``sku`` on GET (not
+on the PUT's answer), and a PUT answers 200 with the body;
+test_storage_account_update_container_delete_retention_policy.yaml (commit 06b523ce27dd86aca7bbe420c4d08af529114ab5,
+api-version 2021-09-01, the shape of later versions): that service is ``{"cors": {"corsRules": []},
+"deleteRetentionPolicy": {"allowPermanentDelete": false, "enabled": false}}``; and
 test_storage_container_using_rm_main_scenario.yaml (commit 059532daf6c4e59b28b94d194359e0a963d1c911): a container
 PUT answers 201 with ``deleted``, ``remainingRetentionDays``, ``hasImmutabilityPolicy`` and ``hasLegalHold`` added,
 a GET adds ``etag``, the lease state, ``lastModifiedTime`` and ``legalHold``.
-Container names: 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit, no two
-hyphens together (Learn "Naming and referencing containers, blobs, and metadata").
+Container names (blob.json ContainerName): 3-63 characters, digits, lower-case letters and hyphens, every hyphen
+between two letters or digits.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from .storage import ACCOUNT_TYPE, VERSIONS
 
 SERVICE_TYPE = "Microsoft.Storage/storageAccounts/blobServices"
 CONTAINER_TYPE = "Microsoft.Storage/storageAccounts/blobServices/containers"
-# What the service of an account nobody configured shows (test_storage_account_update_versioning.yaml).
-DEFAULT_SERVICE: Json = {"cors": {"corsRules": []}, "deleteRetentionPolicy": {"enabled": False}}
+# What the service of an account nobody configured shows (test_storage_account_update_container_delete_retention_policy
+# .yaml).
+DEFAULT_SERVICE: Json = {"cors": {"corsRules": []},
+                         "deleteRetentionPolicy": {"allowPermanentDelete": False, "enabled": False}}
 
 
 def _account_of(world: World, ref: ArmRef) -> Json | None:

@@ -2,7 +2,8 @@
 
 Azure behaviour cited: blob.json (2025-06-01: SetServiceProperties 200 only; container create 201 / 200, delete
 200 / 204; none long-running); Azure CLI recordings test_storage_account_update_versioning.yaml (the service is
-there once the account is, with cors and a disabled deleteRetentionPolicy, sku on GET only) and
+there once the account is, sku on GET only), test_storage_account_update_container_delete_retention_policy.yaml (its
+shape: cors and a disabled deleteRetentionPolicy with allowPermanentDelete false) and
 test_storage_container_using_rm_main_scenario.yaml (a container PUT answers 201 with deleted, remainingRetentionDays,
 hasImmutabilityPolicy and hasLegalHold); storage.json (the account's allowSharedKeyAccess, minimumTlsVersion,
 allowBlobPublicAccess and supportsHttpsTrafficOnly are returned as set).
@@ -45,13 +46,14 @@ def test_account_keeps_its_security_settings_as_set(st: Any) -> None:
     assert {k: props.get(k) for k in SECURE} == changed
 
 
-def test_blob_service_exists_with_the_account_versioning_update_versioning_recording(st: Any, admin: Any) -> None:
+def test_blob_service_exists_with_the_account_as_recorded(st: Any, admin: Any) -> None:
     service = st.blob_services.get_service_properties("rg1", ACCOUNT, cls=raw)
     assert service["name"] == "default"
     assert service["type"] == "Microsoft.Storage/storageAccounts/blobServices"
     assert service["id"].endswith(f"/storageAccounts/{ACCOUNT}/blobServices/default")
     assert service["sku"] == {"name": "Standard_LRS"}  # GET shows the account's sku
-    assert service["properties"] == {"cors": {"corsRules": []}, "deleteRetentionPolicy": {"enabled": False}}
+    assert service["properties"] == {"cors": {"corsRules": []},
+                                     "deleteRetentionPolicy": {"allowPermanentDelete": False, "enabled": False}}
 
 
 def test_blob_service_put_is_synchronous_200_and_keeps_what_it_leaves_out(st: Any, admin: Any) -> None:
@@ -114,4 +116,17 @@ def test_containers_go_with_their_account(st: Any) -> None:
     }), cls=raw).result()
     assert list(st.blob_containers.list("rg1", ACCOUNT)) == []
     service = st.blob_services.get_service_properties("rg1", ACCOUNT, cls=raw)
-    assert service["properties"]["deleteRetentionPolicy"] == {"enabled": False}
+    assert service["properties"]["deleteRetentionPolicy"] == {"allowPermanentDelete": False, "enabled": False}
+
+
+@pytest.mark.parametrize(("kind", "body"), [
+    ("service", {"properties": {"isVersioningEnabld": True}}),  # a misspelt property Azure would drop
+    ("container", {"properties": {"publicAccess": "Public"}}),  # PublicAccess: Container, Blob or None
+])
+def test_strict_mode_checks_blob_bodies_against_blob_json(st: Any, kind: str, body: dict[str, Any]) -> None:
+    with pytest.raises(HttpResponseError) as err:
+        if kind == "service":
+            st.blob_services.set_service_properties("rg1", ACCOUNT, body_bytes(body), cls=raw)
+        else:
+            st.blob_containers.create("rg1", ACCOUNT, "state", body_bytes(body), cls=raw)
+    assert err.value.status_code == 400 and err.value.error.code == "InvalidRequestContent"

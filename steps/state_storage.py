@@ -66,11 +66,11 @@ class StateResourceGroup(ResourceGroup):
     def __init__(self, settings: StateStorage) -> None:
         self.settings = settings
 
+    def group(self, ctx: RunContext) -> str:
+        return self.settings.resource_group
+
     def resource_id(self, ctx: RunContext) -> str:
         return self.settings.group_id
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.settings.resource_group,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": self.settings.location}

@@ -78,6 +78,8 @@ def test_bootstrap_creates_the_state_storage_then_sends_no_write(emulator: Any, 
     assert container_put["status"] == 201 and container_put["body"] == {"properties": {"publicAccess": "None"}}
     (group_put,) = bodies(emulator, "/resourceGroups/rg-state")
     assert group_put["body"]["location"] == "eastus"
+    assert all("/resourcegroups/rg-state" in e["path"].lower() or "/providers/microsoft.storage/register" in
+               e["path"].lower() for e in writes(emulator)), "a write outside the state's group"
 
     account_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-state/providers/Microsoft.Storage/" \
                  "storageAccounts/flstate01"

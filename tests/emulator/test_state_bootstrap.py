@@ -16,7 +16,7 @@ from foundry_litellm.names import Names
 from foundry_litellm.ownership import OWNER_TAG, OWNER_VALUE
 from foundry_litellm.runner import Outcome, Runner, StepResult
 from foundry_litellm.state import StateStore
-from foundry_litellm.step import Step
+from foundry_litellm.step import Action, Step
 from steps.state_storage import StateContainer, StateStorage, StateStorageAccount, bootstrap_steps
 from tests.conftest import SUBSCRIPTION
 
@@ -35,7 +35,7 @@ class Quiet:
     def finished(self, result: StepResult) -> None: ...
 
 
-def run(emulator: Any, tmp_path: Path) -> tuple[list[StepResult], RunContext]:
+def run(emulator: Any, tmp_path: Path, mode: str = "deploy") -> tuple[list[StepResult], RunContext]:
     path = tmp_path / "foundry-litellm.toml"
     path.write_text(TEMPLATE)
     config = config_module.load(path, env={"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION}, require_openai=False)
@@ -44,7 +44,8 @@ def run(emulator: Any, tmp_path: Path) -> tuple[list[StepResult], RunContext]:
     state = StateStore(state_dir, config.environment).load(subscription_id=SUBSCRIPTION)
     target = Target.endpoint(emulator.url, str(emulator.ca_cert), emulator=True, time_scale=0.002)
     ctx = RunContext(config, Names.of(config), Clients(target, SUBSCRIPTION), state, Quiet(), time_scale=0.002)
-    return Runner(bootstrap_steps(SETTINGS), ctx, Quiet()).deploy(), ctx
+    runner = Runner(bootstrap_steps(SETTINGS), ctx, Quiet())
+    return getattr(runner, mode)(), ctx
 
 
 def writes(emulator: Any, since: int = 0) -> list[dict[str, Any]]:
@@ -116,6 +117,18 @@ def test_bootstrap_repairs_a_setting_changed_by_hand(emulator: Any, tmp_path: Pa
     assert put["method"] == "PUT" and put["path"].endswith("/blobServices/default")
     service = st.blob_services.get_service_properties("rg-state", "flstate01", cls=raw)
     assert service["properties"]["isVersioningEnabled"] is True
+
+
+def test_plan_before_bootstrap_writes_nothing_and_destroy_removes_it_all(emulator: Any, tmp_path: Path) -> None:
+    planned, _ = run(emulator, tmp_path, "plan")
+    assert {r.step: r.action for r in planned if r.step.startswith("state_")} == {
+        "state_resource_group": Action.CREATE, "state_storage_account": Action.CREATE,
+        "state_blob_service": Action.CREATE, "state_container": Action.CREATE}
+    assert writes(emulator) == []
+    run(emulator, tmp_path)
+    destroyed, _ = run(emulator, tmp_path, "destroy")
+    assert not [r for r in destroyed if r.failed], [(r.step, r.error) for r in destroyed if r.failed]
+    assert [r["id"] for r in emulator.admin.resources() if "rg-state" in r["id"].lower()] == []
 
 
 @pytest.mark.parametrize("field", ["storage_account", "container"])

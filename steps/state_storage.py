@@ -8,11 +8,13 @@ state may live in another resource group than the deployment it describes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
+from foundry_litellm.errors import ConfigError
 from foundry_litellm.step import ArmStep, IdOutputs, Json, NamedOutputs, Sdk, Step
 
 from .resource_group import ResourceGroup
@@ -20,6 +22,16 @@ from .resource_provider import ResourceProvider
 
 STORAGE_NAMESPACE = "Microsoft.Storage"
 SOFT_DELETE_DAYS = 7
+# Azure's name rules, checked before anything is sent: storage.json (account: 3-24 lower-case letters and digits),
+# blob.json ContainerName (3-63 digits, lower-case letters and single hyphens between them), resources.json
+# (group: 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.').
+_NAMES = {
+    "storage_account": (re.compile(r"[a-z0-9]{3,24}"), "3-24 lower-case letters and digits"),
+    "container": (re.compile(r"(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*"),
+                  "3-63 lower-case letters, digits and hyphens, each hyphen between two letters or digits"),
+    "resource_group": (re.compile(r"[-\w.()]{0,89}[-\w()]"), "1-90 letters, digits, '_', '-', '.', '(' or ')', "
+                       "not ending in '.'"),
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,14 @@ class StateStorage:
     location: str
     storage_account: str
     container: str
+
+    def __post_init__(self) -> None:
+        for field, (rule, what) in _NAMES.items():
+            value = getattr(self, field)
+            if not rule.fullmatch(value):
+                raise ConfigError(f"state.{field}", f"{value!r} is not a valid name: {what}")
+        if not self.location:
+            raise ConfigError("state.location", "a region is needed for the state's storage account")
 
     @property
     def group_id(self) -> str:

@@ -3,6 +3,7 @@ group, account, blob service settings and container with the bodies the state ne
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from foundry_litellm import config as config_module
 from foundry_litellm.clients import Clients, Target
 from foundry_litellm.config_template import TEMPLATE
 from foundry_litellm.context import RunContext
+from foundry_litellm.errors import ConfigError
 from foundry_litellm.names import Names
 from foundry_litellm.ownership import OWNER_TAG, OWNER_VALUE
 from foundry_litellm.runner import Outcome, Runner, StepResult
@@ -129,6 +131,17 @@ def test_plan_before_bootstrap_writes_nothing_and_destroy_removes_it_all(emulato
     destroyed, _ = run(emulator, tmp_path, "destroy")
     assert not [r for r in destroyed if r.failed], [(r.step, r.error) for r in destroyed if r.failed]
     assert [r["id"] for r in emulator.admin.resources() if "rg-state" in r["id"].lower()] == []
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("storage_account", "Has-Upper"), ("storage_account", "ab"), ("storage_account", "a" * 25),
+    ("container", "two--hyphens"), ("container", "-lead"), ("container", "x" * 64), ("container", "ab"),
+    ("resource_group", "ends-with."), ("resource_group", ""), ("location", ""),
+])
+def test_settings_refuse_names_azure_refuses(field: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        dataclasses.replace(SETTINGS, **{field: value})
+    assert err.value.field == f"state.{field}"
 
 
 @pytest.mark.parametrize("field", ["storage_account", "container"])

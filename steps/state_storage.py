@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from foundry_litellm import regions
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ConfigError
@@ -49,8 +50,10 @@ class StateStorage:
             value = getattr(self, field)
             if not rule.fullmatch(value):
                 raise ConfigError(f"state.{field}", f"{value!r} is not a valid name: {what}")
-        if not self.location:
-            raise ConfigError("state.location", "a region is needed for the state's storage account")
+        location = regions.normalize(self.location)  # ARM answers 'eastus' to 'East US': compare like with like
+        if location not in regions.REGIONS:
+            raise ConfigError("state.location", f"unknown Azure region {self.location!r}")
+        object.__setattr__(self, "location", location)
 
     @property
     def group_id(self) -> str:

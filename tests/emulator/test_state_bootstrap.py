@@ -100,8 +100,8 @@ def test_bootstrap_creates_the_state_storage_then_sends_no_write(emulator: Any, 
     assert writes(emulator, before) == []
 
 
-def test_bootstrap_repairs_a_setting_changed_by_hand(emulator: Any, tmp_path: Path, sdk: dict[str, Any],
-                                                     credential: Any) -> None:
+def test_bootstrap_repairs_settings_changed_by_hand(emulator: Any, tmp_path: Path, sdk: dict[str, Any],
+                                                   credential: Any) -> None:
     from azure.mgmt.storage import StorageManagementClient
 
     from foundry_litellm.azure_ops import body_bytes, raw
@@ -110,15 +110,19 @@ def test_bootstrap_repairs_a_setting_changed_by_hand(emulator: Any, tmp_path: Pa
     st = StorageManagementClient(credential, SUBSCRIPTION, **sdk)
     st.blob_services.set_service_properties("rg-state", "flstate01", body_bytes(
         {"properties": {"isVersioningEnabled": False}}), cls=raw)
+    st.storage_accounts.update("rg-state", "flstate01", body_bytes(  # as `az storage account update` does: PATCH
+        {"properties": {"allowSharedKeyAccess": True}}), cls=raw)
     before = len(emulator.admin.requests())
     results, _ = run(emulator, tmp_path)
     outcomes = {r.step: r.outcome for r in results}
     assert outcomes["state_blob_service"] is Outcome.UPDATED
+    assert outcomes["state_storage_account"] is Outcome.UPDATED
     assert outcomes["state_container"] is Outcome.UNCHANGED
-    (put,) = writes(emulator, before)
-    assert put["method"] == "PUT" and put["path"].endswith("/blobServices/default")
+    assert sorted(e["path"].rsplit("/", 1)[-1] for e in writes(emulator, before)) == ["default", "flstate01"]
     service = st.blob_services.get_service_properties("rg-state", "flstate01", cls=raw)
     assert service["properties"]["isVersioningEnabled"] is True
+    props = st.storage_accounts.get_properties("rg-state", "flstate01", cls=raw)["properties"]
+    assert props["allowSharedKeyAccess"] is False
 
 
 def test_plan_before_bootstrap_writes_nothing_and_destroy_removes_it_all(emulator: Any, tmp_path: Path) -> None:
@@ -136,12 +140,16 @@ def test_plan_before_bootstrap_writes_nothing_and_destroy_removes_it_all(emulato
 @pytest.mark.parametrize(("field", "value"), [
     ("storage_account", "Has-Upper"), ("storage_account", "ab"), ("storage_account", "a" * 25),
     ("container", "two--hyphens"), ("container", "-lead"), ("container", "x" * 64), ("container", "ab"),
-    ("resource_group", "ends-with."), ("resource_group", ""), ("location", ""),
+    ("resource_group", "ends-with."), ("resource_group", ""), ("location", ""), ("location", "atlantis"),
 ])
 def test_settings_refuse_names_azure_refuses(field: str, value: str) -> None:
     with pytest.raises(ConfigError) as err:
         dataclasses.replace(SETTINGS, **{field: value})
     assert err.value.field == f"state.{field}"
+
+
+def test_settings_take_a_region_display_name() -> None:
+    assert dataclasses.replace(SETTINGS, location="East US").location == "eastus"
 
 
 @pytest.mark.parametrize("field", ["storage_account", "container"])

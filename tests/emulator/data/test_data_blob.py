@@ -46,6 +46,21 @@ def test_account_keeps_its_security_settings_as_set(st: Any) -> None:
     assert {k: props.get(k) for k in SECURE} == changed
 
 
+def test_account_defaults_when_the_settings_are_left_out(st: Any) -> None:
+    # Accounts listed in test_storage_container_using_rm_main_scenario.yaml show no allowSharedKeyAccess when it was
+    # never set (null: shared keys allowed); the other three have service-side defaults (storage.json).
+    st.storage_accounts.begin_create("rg1", "plainsa1", body_bytes({
+        "location": "eastus", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "properties": {},
+    }), cls=raw).result()
+    props = st.storage_accounts.get_properties("rg1", "plainsa1", cls=raw)["properties"]
+    assert "allowSharedKeyAccess" not in props
+    assert (props["minimumTlsVersion"], props["allowBlobPublicAccess"], props["supportsHttpsTrafficOnly"]) == \
+        ("TLS1_2", False, True)
+    st.storage_accounts.update("rg1", "plainsa1", body_bytes({"properties": {"allowSharedKeyAccess": False}}),
+                               cls=raw)
+    assert st.storage_accounts.get_properties("rg1", "plainsa1", cls=raw)["properties"]["allowSharedKeyAccess"] is False
+
+
 def test_blob_service_exists_with_the_account_as_recorded(st: Any, admin: Any) -> None:
     service = st.blob_services.get_service_properties("rg1", ACCOUNT, cls=raw)
     assert service["name"] == "default"

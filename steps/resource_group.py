@@ -23,11 +23,15 @@ class ResourceGroup(ArmStep):
     title = "Resource group"
     sdk = Sdk("resource", "resource_groups", put="create_or_update")
 
+    def group(self, ctx: RunContext) -> str:
+        """The group's name (the state's group names its own)."""
+        return ctx.resource_group
+
     def resource_id(self, ctx: RunContext) -> str:
-        return ctx.group_id
+        return f"/subscriptions/{ctx.subscription_id}/resourceGroups/{self.group(ctx)}"
 
     def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group,)
+        return (self.group(ctx),)
 
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location}
@@ -46,7 +50,7 @@ class ResourceGroup(ArmStep):
             # A group is created in its subscription: a role on the group itself cannot exist before it does.
             need = access.Need("Microsoft.Resources/subscriptions/resourceGroups/write",
                                access.subscription_scope(ctx.subscription_id), f"{access.WRITERS} there")
-            raise ToolError(need.refused(f"the resource group {ctx.resource_group} cannot be created"),
+            raise ToolError(need.refused(f"the resource group {self.group(ctx)} cannot be created"),
                             hint="have it created (az group create) and a role given to you on it, or use a "
                                  "group that exists") from exc
 

@@ -59,3 +59,16 @@ def test_a_step_that_derives_its_id_declares_its_type(all_steps: list[Step]) -> 
     for step in all_steps:
         if isinstance(step, ArmStep) and type(step).resource_id is ArmStep.resource_id:
             assert step.arm_type, f"{step.name}: derives resource_id but declares no arm_type"
+
+
+def test_state_bootstrap_steps_are_registered_too() -> None:
+    from steps.state_storage import StateStorage, bootstrap_steps
+
+    settings = StateStorage("00000000-0000-0000-0000-000000000001", "rg-state", "eastus", "flstate01", "state")
+    served = registry()
+    for step in bootstrap_steps(settings):
+        sdk = getattr(step, "sdk", None)
+        if sdk is not None:
+            assert sdk.client in clients._CLIENTS and (sdk.client in CLIENT_NAMESPACES or sdk.client in NO_NAMESPACE)
+        if isinstance(step, ArmStep) and step.arm_type:
+            assert served.get(step.arm_type) is not None, f"{step.name}: no emulator provider for {step.arm_type}"

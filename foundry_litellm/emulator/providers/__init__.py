@@ -20,10 +20,11 @@ from . import (
     resources,
     search,
     storage,
+    storage_blob,
 )
 
-_MODULES = (resources, network, privatedns, identity, monitor, keyvault, storage, cosmos, search, postgres,
-            privateendpoint, authorization, cognitive, cosmos_rbac, containerapps, appgateway)
+_MODULES = (resources, network, privatedns, identity, monitor, keyvault, storage, storage_blob, cosmos, search,
+            postgres, privateendpoint, authorization, cognitive, cosmos_rbac, containerapps, appgateway)
 
 
 def registry() -> ProviderRegistry:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ import yaml
 from tests import azurite
 from tests.conftest import ROOT, SUBSCRIPTION
 
-from .conftest import CONFIG, make_workspace
+from .conftest import CONFIG, Workspace, make_workspace
 
 EXAMPLES = ROOT / "examples"
 GITHUB = EXAMPLES / "github"
@@ -72,10 +74,22 @@ def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
 # --- reading the commands out of the templates ------------------------------------------------------------------
 
 @dataclass
-class Command:
+class Script:
+    """A shell script a template runs: a `run:` step or an AzureCLI@2 inline script, as the runner hands it to
+    bash (expressions and macros resolved), with the environment the template gives it."""
+
     source: str  # file and step, for messages
+    text: str
+    env: dict[str, str]
+    shell: list[str]  # how the runner starts bash on the script file
+    step_id: str | None = None
+
+
+@dataclass
+class Command:
+    source: str
     argv: list[str]  # the foundry-litellm invocation, up to its first shell operator
-    env: dict[str, str]  # the environment the template gives it, expressions resolved
+    env: dict[str, str]
 
     @property
     def kind(self) -> str:
@@ -110,17 +124,26 @@ def github_expression(text: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{(.*?)\}\}", resolve, text)
 
 
-def github_commands(path: Path, environment: str) -> list[Command]:
+# GitHub's bash for a step without `shell:` is `bash -e {0}`; with `shell: bash`, `bash --noprofile --norc -eo
+# pipefail {0}` (docs: "jobs.<job_id>.steps[*].shell").
+GITHUB_SHELLS = {None: ["bash", "-e"], "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"]}
+
+
+def github_scripts(path: Path, environment: str) -> list[Script]:
     workflow = load(path)
-    context = {**PLATFORM, "matrix.environment": environment, "inputs.environment": environment}
-    commands = []
+    context = {**PLATFORM, "matrix.environment": environment, "inputs.environment": environment,
+               "inputs.confirm": f"destroy {environment}", "steps.plan.outputs.exitcode": ""}
+    scripts = []
     for job_name, job in workflow["jobs"].items():
         for step in job["steps"]:
+            if "run" not in step:
+                continue
             env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
-            for argv in command_lines(step.get("run", "")):
-                commands.append(Command(f"{path.name}: {job_name}: {step.get('name')}", argv,
-                                        {k: github_expression(str(v), context) for k, v in env.items()}))
-    return commands
+            scripts.append(Script(f"{path.name}: {job_name}: {step.get('name')}",
+                                  github_expression(step["run"], context),
+                                  {k: github_expression(str(v), context) for k, v in env.items()},
+                                  GITHUB_SHELLS[step.get("shell")], step.get("id")))
+    return scripts
 
 
 def azure_cli_tasks(node: Any) -> Iterator[dict[str, Any]]:
@@ -145,28 +168,33 @@ def azure_macros(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def pipeline_commands(path: Path, environment: str) -> list[Command]:
+def pipeline_scripts(path: Path, environment: str, temp: Path) -> list[Script]:
     pipeline = load(path)
     variables = {v["name"]: str(v["value"]) for v in pipeline["variables"] if "name" in v}
     variables["targetEnvironment"] = environment
-    values = {**VARIABLE_GROUP, **VARIABLE_GROUP_SECRETS, **variables}
+    values = {**VARIABLE_GROUP, **VARIABLE_GROUP_SECRETS, **variables, "Agent.TempDirectory": str(temp)}
     # Non-secret variables become environment variables (upper case, dots as underscores); secrets only through
     # a task's env: mapping.
     ambient = {name.upper().replace(".", "_"): azure_macros(value, values)
                for name, value in {**VARIABLE_GROUP, **variables}.items()}
-    commands = []
-    for task in azure_cli_tasks(pipeline["stages"]):
-        env = {**ambient, **{k: azure_macros(str(v), values) for k, v in task.get("env", {}).items()}}
-        for argv in command_lines(task["inputs"]["inlineScript"]):
-            commands.append(Command(f"{path.name}: {task.get('displayName')}", argv, env))
-    return commands
+    return [Script(f"{path.name}: {task.get('displayName')}", azure_macros(task["inputs"]["inlineScript"], values),
+                   {**ambient, **{k: azure_macros(str(v), values) for k, v in task.get("env", {}).items()}},
+                   ["bash"])  # AzureCLI@2 runs the script file with plain bash (no -e)
+            for task in azure_cli_tasks(pipeline["stages"])]
 
 
-TEMPLATES = {
-    "github": lambda env: [c for f in sorted(GITHUB.glob("*.yml")) for c in github_commands(f, env)],
-    "azure-pipelines": lambda env: [c for f in sorted(AZURE_PIPELINES.glob("*.yml"))
-                                    for c in pipeline_commands(f, env)],
-}
+def template_scripts(template: str, environment: str, temp: Path) -> list[Script]:
+    if template == "github":
+        return [s for f in sorted(GITHUB.glob("*.yml")) for s in github_scripts(f, environment)]
+    return [s for f in sorted(AZURE_PIPELINES.glob("*.yml")) for s in pipeline_scripts(f, environment, temp)]
+
+
+def template_commands(template: str, environment: str, temp: Path) -> list[Command]:
+    return [Command(s.source, argv, s.env) for s in template_scripts(template, environment, temp)
+            for argv in command_lines(s.text)]
+
+
+TEMPLATES = ("azure-pipelines", "github")
 
 
 # --- actionlint -------------------------------------------------------------------------------------------------
@@ -264,9 +292,10 @@ def test_the_azure_pipelines_use_a_workload_identity_connection_and_the_same_com
         assert (inputs["scriptType"], inputs["scriptLocation"]) == ("bash", "inlineScript")
         assert inputs["inlineScript"].startswith("set -euo pipefail")
         assert "OPENAI_API_KEY" not in inputs["inlineScript"]
-    for name, build in TEMPLATES.items():
-        assert {c.kind for c in build("x")} == {"plan", "deploy", "outputs", "destroy"}, name
-    assert sorted(c.argv for c in TEMPLATES["github"]("x")) == sorted(c.argv for c in TEMPLATES["azure-pipelines"]("x"))
+    found = {name: template_commands(name, "x", Path("/tmp")) for name in TEMPLATES}
+    for name, commands in found.items():
+        assert sorted(c.kind for c in commands) == ["deploy", "destroy", "outputs", "plan"], name
+    assert sorted(c.argv for c in found["github"]) == sorted(c.argv for c in found["azure-pipelines"])
 
 
 # --- the commands, run ----------------------------------------------------------------------------------------------
@@ -278,19 +307,26 @@ def blob_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[azurite.A
         yield service
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
-def test_the_templates_commands_plan_deploy_and_destroy_with_state_on_azurite(
-        template: str, blob_service: azurite.Azurite, tmp_path: Path) -> None:
-    environment = f"{template[:2]}-pipeline"  # one state blob per template in the shared container
-    commands = {c.kind: c for c in TEMPLATES[template](environment)}
-    ws = make_workspace(tmp_path, CONFIG.replace('environment = "test"', f'environment = "{environment}"'))
+def pipeline_workspace(path: Path, environment: str,
+                       service: azurite.Azurite) -> tuple[Workspace, dict[str, str]]:
+    """A checkout of the user's repository as the templates expect it, and what the platform stands in for Azure
+    with (the embedded emulator, Azurite)."""
+    ws = make_workspace(path, CONFIG.replace('environment = "test"', f'environment = "{environment}"'))
     (ws.path / "environments").mkdir()  # the templates' FOUNDRY_LITELLM_CONFIG: one file per environment
     (ws.path / "foundry-litellm.toml").rename(ws.path / "environments" / f"{environment}.toml")
-    # The subscription, the upstream and its key come from the templates only; the platform stands in for Azure.
+    # The subscription, the upstream and its key must come from the templates.
     for name in ("AZURE_SUBSCRIPTION_ID", "OPENAI_API_KEY", "OPENAI_API_BASE"):
         ws.env.pop(name)
-    platform = {"FOUNDRY_LITELLM_EMULATOR": "1", "FOUNDRY_LITELLM_STATE_ENDPOINT": blob_service.endpoint,
-                "FOUNDRY_LITELLM_STATE_CONNECTION_STRING": blob_service.connection_string}
+    return ws, {"FOUNDRY_LITELLM_EMULATOR": "1", "FOUNDRY_LITELLM_STATE_ENDPOINT": service.endpoint,
+                "FOUNDRY_LITELLM_STATE_CONNECTION_STRING": service.connection_string}
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_templates_commands_plan_deploy_and_destroy_with_state_on_azurite(
+        template: str, blob_service: azurite.Azurite, tmp_path: Path) -> None:
+    environment = f"{template[:2]}-commands"  # one state blob per test in the shared container
+    ws, platform = pipeline_workspace(tmp_path, environment, blob_service)
+    commands = {c.kind: c for c in template_commands(template, environment, tmp_path)}
 
     def run(kind: str) -> subprocess.CompletedProcess[str]:
         command = commands[kind]
@@ -326,3 +362,30 @@ def test_the_templates_commands_plan_deploy_and_destroy_with_state_on_azurite(
     left = json.loads(blob.get_blob_client(f"{environment}.json").download_blob().readall())["steps"]
     assert all(name.startswith("resource_provider:") for name in left), sorted(left)
     assert OPENAI_KEY not in "".join(d.stdout + d.stderr for d in (plan, deployed, again, outputs, destroyed))
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_plan_step_runs_as_the_runner_runs_it(template: str, blob_service: azurite.Azurite,
+                                                  tmp_path: Path) -> None:
+    """The whole plan script, under the runner's own bash options: exit 4 (changes pending) is recorded, not
+    taken for a failure, and the Markdown lands where the next step reads it."""
+    environment = f"{template[:2]}-script"
+    ws, platform = pipeline_workspace(tmp_path / "checkout", environment, blob_service)
+    temp = tmp_path / "agent-temp"
+    temp.mkdir()
+    (script,) = [s for s in template_scripts(template, environment, temp) if "--plan" in s.text]
+    script_file = temp / "step.sh"
+    script_file.write_text(script.text)
+    github_output = temp / "github-output"
+    path = f"{Path(sys.executable).parent}{os.pathsep}{ws.env['PATH']}"  # the venv's foundry-litellm script
+    done = subprocess.run([*script.shell, str(script_file)], cwd=ws.path, capture_output=True, text=True,
+                          timeout=600, env={**ws.env, **script.env, **platform, "PATH": path,
+                                            "GITHUB_OUTPUT": str(github_output)})
+    assert done.returncode == 0, done.stderr
+    if template == "github":
+        assert script.step_id == "plan" and github_output.read_text() == "exitcode=4\n"
+        markdown = (ws.path / "plan.md").read_text()
+    else:
+        assert f"##vso[task.uploadsummary]{temp}/plan.md" in done.stdout
+        markdown = (temp / "plan.md").read_text()
+    assert markdown.startswith(f"### foundry-litellm plan: `{environment}`") and "\n| + |" in markdown

@@ -282,6 +282,9 @@ def test_the_azure_pipelines_use_a_workload_identity_connection_and_the_same_com
     destroy = load(AZURE_PIPELINES / "azure-pipelines-destroy.yml")
     assert pipeline["trigger"]["branches"]["include"] == ["main"] and pipeline["pr"]["branches"]["include"] == ["main"]
     assert [s["stage"] for s in pipeline["stages"]] == ["Plan", "Deploy"]
+    plan_task, deploy_task = azure_cli_tasks(pipeline["stages"])
+    assert plan_task["inputs"]["azureSubscription"] == "${{ variables.planConnection }}"  # reads only
+    assert deploy_task["inputs"]["azureSubscription"] == "${{ variables.deployConnection }}"
     (deployment,) = pipeline["stages"][1]["jobs"]
     assert deployment["deployment"] and deployment["environment"] == "${{ variables.targetEnvironment }}"
     assert destroy["trigger"] == "none" and destroy["pr"] == "none"

@@ -66,8 +66,8 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    on: dict[str, Any] = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    on: dict[str, Any] = workflow["on"] if "on" in workflow else workflow[True]  # YAML 1.1: a bare `on` is true
     return on
 
 
@@ -392,3 +392,23 @@ def test_the_plan_step_runs_as_the_runner_runs_it(template: str, blob_service: a
         assert f"##vso[task.uploadsummary]{temp}/plan.md" in done.stdout
         markdown = (temp / "plan.md").read_text()
     assert markdown.startswith(f"### foundry-litellm plan: `{environment}`") and "\n| + |" in markdown
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_destroy_confirmation_refuses_anything_but_the_typed_environment(template: str, tmp_path: Path) -> None:
+    if template == "github":
+        (step,) = load(GITHUB / "foundry-litellm-destroy.yml")["jobs"]["confirm"]["steps"]
+        script, shell = step["run"], GITHUB_SHELLS[step.get("shell")]
+    else:
+        (job,) = load(AZURE_PIPELINES / "azure-pipelines-destroy.yml")["stages"][0]["jobs"]
+        (step,) = [s for s in job["steps"] if "script" in s]
+        script, shell = azure_macros(step["script"], {"targetEnvironment": "production"}), ["bash"]
+    (tmp_path / "step.sh").write_text(script)
+
+    def confirm(typed: str) -> int:
+        env = {"PATH": os.environ["PATH"], "CONFIRM": typed, "TARGET": "production"}  # TARGET: GitHub's input
+        return subprocess.run([*shell, str(tmp_path / "step.sh")], env=env, capture_output=True,
+                              timeout=30).returncode
+
+    assert confirm("destroy production") == 0
+    assert [confirm(typed) for typed in ("", "production", "destroy staging", "destroy production ")] == [1] * 4

@@ -412,3 +412,51 @@ def test_the_destroy_confirmation_refuses_anything_but_the_typed_environment(tem
 
     assert confirm("destroy production") == 0
     assert [confirm(typed) for typed in ("", "production", "destroy staging", "destroy production ")] == [1] * 4
+
+
+# actions/github-script runs its script as the body of an async function given `require`, `github` (an Octokit) and
+# `context`; here the Octokit is a fake that records what the script asks of it.
+GITHUB_SCRIPT_HARNESS = """\
+const fs = require("fs");
+const [script, comments] = [fs.readFileSync(process.argv[2], "utf8"), JSON.parse(process.argv[3])];
+const calls = [];
+const github = { paginate: async (method, params) => { calls.push(["list", params]); return comments; },
+                 rest: { issues: { listComments: {},
+                                   updateComment: async (params) => { calls.push(["update", params]); },
+                                   createComment: async (params) => { calls.push(["create", params]); } } } };
+const context = { serverUrl: "https://github.example", repo: { owner: "org", repo: "infra" }, runId: 42,
+                  issue: { number: 7 }, payload: { pull_request: { head: { sha: "0123456789abcdef" } } } };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction("require", "github", "context", script)(require, github, context)
+  .then(() => console.log(JSON.stringify(calls)));
+"""
+
+
+def comment_calls(tmp_path: Path, comments: list[dict[str, Any]], exit_code: str) -> list[list[Any]]:
+    (step,) = [s for s in steps_of(load(GITHUB / "foundry-litellm-plan.yml"))
+               if str(s.get("uses", "")).startswith("actions/github-script@")]
+    (tmp_path / "script.js").write_text(step["with"]["script"])
+    (tmp_path / "harness.js").write_text(GITHUB_SCRIPT_HARNESS)
+    (tmp_path / "plan.md").write_text("### foundry-litellm plan: `production` (rg)\n\n| | Step | Resource |\n")
+    done = subprocess.run(["node", "harness.js", "script.js", json.dumps(comments)], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=60,
+                          env={"PATH": os.environ["PATH"], "ENVIRONMENT": "production", "EXIT_CODE": exit_code})
+    assert done.returncode == 0, done.stderr
+    calls: list[list[Any]] = json.loads(done.stdout)
+    return calls
+
+
+def test_the_plan_comment_is_updated_in_place(tmp_path: Path) -> None:
+    marker = "<!-- foundry-litellm-plan:production -->"
+    (listed, created) = comment_calls(tmp_path, [], "4")
+    assert listed == ["list", {"owner": "org", "repo": "infra", "issue_number": 7}]
+    assert created[0] == "create" and created[1]["body"].startswith(marker + "\n### foundry-litellm plan:")
+
+    others = [{"id": 1, "user": {"type": "User"}, "body": marker + " quoted by a person"},
+              {"id": 2, "user": {"type": "Bot"}, "body": "<!-- foundry-litellm-plan:staging -->\nstaging's plan"}]
+    mine = {"id": 3, "user": {"type": "Bot"}, "body": marker + "\nlast push's plan"}
+    (_, updated) = comment_calls(tmp_path, [*others, mine], "0")
+    assert updated[0] == "update" and updated[1]["comment_id"] == 3 and "| | Step | Resource |" in updated[1]["body"]
+
+    (_, failed) = comment_calls(tmp_path, [mine], "3")
+    assert failed[0] == "update" and "failed (exit 3): the state is locked by another run" in failed[1]["body"]

@@ -2,7 +2,8 @@
 build from npm: no binary download), the Azure Pipelines files have the shape the README promises, and the exact
 `foundry-litellm` command lines they run — read from the files, not copied here — work against the emulator with
 the state on the real Azurite: a plan with changes (exit 4, a Markdown table with counts), the deploy, a plan with
-none (exit 0), the outputs, the destroy."""
+none (exit 0), the outputs, the destroy. Also run: the plan step's whole script under the runner's own shell, the
+comment's github-script against a fake Octokit, the destroy confirmation."""
 
 from __future__ import annotations
 

@@ -45,10 +45,29 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _state_flag(field: str, what: str) -> Any:
+    return typer.Option(f"--state-{field.replace('_', '-')}", help=f"[state] {field}: {what} (overrides the file).")
+
+
 @app.callback()
 def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
+                                                help="Print the version and exit.")] = False,
+          state_backend: Annotated[str | None, _state_flag("backend", "local or azure_blob")] = None,
+          state_storage_account: Annotated[str | None, _state_flag("storage_account", "the state's account")] = None,
+          state_container: Annotated[str | None, _state_flag("container", "the state's container")] = None,
+          state_key: Annotated[str | None, _state_flag("key", "the state's blob name")] = None,
+          state_endpoint: Annotated[str | None, _state_flag("endpoint", "a Blob endpoint")] = None) -> None:
     """Provision an Azure AI Foundry environment with a LiteLLM model gateway, and keep it in shape."""
+    import os
+
+    from .config import STATE_ENV
+
+    # The [state] flags come before the command (they serve every one) and reach the config as its variables do.
+    given = {"backend": state_backend, "storage_account": state_storage_account, "container": state_container,
+             "key": state_key, "endpoint": state_endpoint}
+    for field, value in given.items():
+        if value is not None:
+            os.environ[STATE_ENV[field]] = value
 
 
 class OutputFormat(StrEnum):
@@ -264,6 +283,26 @@ def gateway_config(config: ConfigOpt = None, subscription: SubscriptionOpt = Non
 state_app = typer.Typer(help="Read and manage the environment's state (local file or Azure Blob Storage).",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(state_app, name="state")
+
+
+@state_app.command("bootstrap")
+def state_bootstrap(
+    config: ConfigOpt = None, state_dir: StateDirOpt = Path(".foundry-litellm"), emulator: EmulatorOpt = False,
+    endpoint: EndpointOpt = None, ca_cert: CaCertOpt = None, cloud: CloudOpt = "AzureCloud",
+    subscription: SubscriptionOpt = None, time_scale: TimeScaleOpt = None, debug: DebugOpt = False,
+    output: OutputOpt = OutputFormat.human,
+) -> None:
+    """Create the storage account and container for the shared state ([state] storage_account, container,
+    resource_group): versioning and soft delete on, shared keys off, TLS 1.2. Idempotent; prints the [state]
+    section to paste."""
+    from . import commands
+
+    opts = _options(config_path=config, state_dir=state_dir, emulator=emulator, endpoint=endpoint,
+                    ca_cert=ca_cert, cloud=cloud, subscription=subscription, time_scale=time_scale, debug=debug,
+                    yes=True, output=output)
+    section = commands.bootstrap(opts)
+    if output is not OutputFormat.json:
+        sys.stdout.write("\n" + section)
 
 
 @state_app.command("pull")

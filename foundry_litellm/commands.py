@@ -16,7 +16,7 @@ from .interrupts import Interrupted, Interrupts
 from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
 from .progress_view import clock
 from .runner import NOT_STARTED, ImmutableChange, Outcome, StepResult
-from .state import now_iso
+from .state import StateStore, now_iso
 from .state_backends import open_backend
 from .step import Action
 
@@ -147,6 +147,33 @@ def _plan_counts(results: list[StepResult]) -> str:
              Action.DELETE: "to delete"}
     parts = [f"{counts[a]} {words[a]}" for a in words if counts[a] or a is not Action.REPLACE]
     return ", ".join(parts) + f", {sum(1 for r in results if r.action is Action.NOOP)} unchanged"
+
+
+def bootstrap(opts: Options) -> str:
+    """``state bootstrap``: the storage account and container of the shared state, made like every step
+    (idempotent: a re-run writes nothing); returns the ``[state]`` section to paste. Its own progress is kept in a
+    local file (``<environment>.state-storage.json``): the remote state does not exist before it."""
+    from steps.state_storage import Bootstrap, StateContainer, settings_of
+
+    def local(config: config_module.Config) -> StateStore:
+        return StateStore(opts.state_dir, f"{config.environment}.state-storage")
+
+    with Session(opts, require_openai=False, pipeline=Bootstrap(), operation="bootstrap", backend=local) as session:
+        settings = settings_of(session.config)
+        session.title = "state bootstrap"
+        results = session.runner().deploy()
+        session.close_reporter()
+        _print_results("state bootstrap", results, opts, session)
+        if failures(results):
+            raise first_failure(results)
+        container = StateContainer(settings).resource_id(session.ctx)
+    stderr_console().print(
+        f"every deployer and pipeline identity needs the role Storage Blob Data Contributor on the container "
+        f"(shared keys are off): az role assignment create --role 'Storage Blob Data Contributor' --assignee "
+        f"<object id> --scope {container}", highlight=False, soft_wrap=True)
+    return (f'[state]\nbackend = "azure_blob"\nstorage_account = "{settings.storage_account}"\n'
+            f'container = "{settings.container}"\nresource_group = "{settings.resource_group}"  # where bootstrap '
+            f"made the account\n")
 
 
 def status(opts: Options) -> None:

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +28,7 @@ from .names import Names
 from .output import LiveReporter, PlainReporter
 from .runner import Runner, StepResult
 from .secrets import SecretValues
-from .state import DEFAULT_DIR, State
+from .state import DEFAULT_DIR, Backend, State
 from .state_backends import open_backend
 from .step import Step
 
@@ -80,13 +81,16 @@ class Pipeline(Protocol):
 class Session:
     """One command's run: holds the lock, the embedded emulator if any, the clients and the reporter."""
 
-    def __init__(self, options: Options, *, require_openai: bool, pipeline: Pipeline, operation: str) -> None:
+    def __init__(self, options: Options, *, require_openai: bool, pipeline: Pipeline, operation: str,
+                 backend: Callable[[Config], Backend] | None = None) -> None:
         options.check()
         self.options = options
         self.operation = operation  # what the state's lock says this run is doing
         self.config: Config = config_module.load(options.config_path, require_openai=require_openai,
                                                  subscription_id=options.subscription)
-        self.store = open_backend(self.config.state, self.config.environment, options.state_dir, cloud=options.cloud)
+        # The environment's state backend, or another one (``state bootstrap`` keeps its own, locally).
+        self.store = backend(self.config) if backend is not None else \
+            open_backend(self.config.state, self.config.environment, options.state_dir, cloud=options.cloud)
         self.pipeline = pipeline
         self.steps = pipeline.pipeline(self.config)
         self._emulator: Any = None

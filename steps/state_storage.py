@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from foundry_litellm import regions
+from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ConfigError
@@ -215,3 +216,25 @@ def bootstrap_steps(settings: StateStorage) -> list[Step]:
     the container."""
     return [ResourceProvider(STORAGE_NAMESPACE), StateResourceGroup(settings), StateStorageAccount(settings),
             StateBlobService(settings), StateContainer(settings)]
+
+
+def settings_of(config: Config) -> StateStorage:
+    """The state storage the configuration's ``[state]`` section names. Its group defaults to the deployment's
+    with ``-state`` appended: never the deployment's own, which a destroy may delete with everything in it."""
+    if not config.state.storage_account:
+        raise ConfigError("state.storage_account", "is needed: the account to create (3-24 lower-case letters and "
+                                                   "digits, unique across Azure)")
+    return StateStorage(subscription_id=config.subscription_id,
+                        resource_group=config.state.resource_group or f"{config.resource_group}-state",
+                        location=config.location, storage_account=config.state.storage_account,
+                        container=config.state.container)
+
+
+class Bootstrap:
+    """``state bootstrap``'s pipeline (the engine's ``Pipeline``): nothing is ever retired from it."""
+
+    def pipeline(self, config: Config) -> list[Step]:
+        return bootstrap_steps(settings_of(config))
+
+    def retired(self, config: Config, recorded: set[str]) -> list[Step]:
+        return []

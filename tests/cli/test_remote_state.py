@@ -15,7 +15,7 @@ import pytest
 
 from tests import azurite
 
-from .conftest import CONFIG, Workspace, make_workspace, path_key, served
+from .conftest import CONFIG, Workspace, make_workspace, path_key, served, writes
 
 CONTAINER = "state"
 SLOW = {"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": "0.05"}  # operations last 0.25-2 s: a run is caught in flight
@@ -211,7 +211,7 @@ def test_a_corrupted_remote_state_is_rolled_back_to_its_previous_version(clean: 
 def test_migrate_moves_the_state_both_ways_byte_for_byte(clean: azurite.Azurite, tmp_path: Path) -> None:
     ws = remote(clean, tmp_path / "ws")
     local = {"FOUNDRY_LITELLM_STATE_BACKEND": "local"}
-    assert ws.run("deploy", "--emulator", "--yes", extra_env=local).returncode == 0
+    assert ws.run("--state-backend", "local", "deploy", "--emulator", "--yes").returncode == 0  # the flag
     original = (ws.state_dir / "test.json").read_bytes()
 
     there = ws.run("state", "migrate", "--to", "azure_blob", "--yes", extra_env=local)
@@ -226,3 +226,24 @@ def test_migrate_moves_the_state_both_ways_byte_for_byte(clean: azurite.Azurite,
     assert (ws.state_dir / "test.json").read_bytes() == original
     pulled = ws.run("state", "pull")
     assert pulled.stdout.encode() == original
+
+
+def test_bootstrap_creates_the_state_storage_once_and_prints_the_section_to_paste(workspace: Workspace) -> None:
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + '\n[state]\nstorage_account = "stflteststate"\n')
+    first = workspace.run("state", "bootstrap", "--emulator")
+    assert first.returncode == 0, first.stderr
+    section = first.stdout[first.stdout.index("[state]"):]
+    assert 'backend = "azure_blob"' in section and 'storage_account = "stflteststate"' in section
+    assert 'resource_group = "rg-fl-test-state"' in section  # never the deployment's own group
+    assert "Storage Blob Data Contributor" in first.stderr and "/containers/foundry-litellm-state" in first.stderr
+    account = [e for e in writes(workspace.requests()) if path_key(e).endswith("/storageaccounts/stflteststate")]
+    assert len(account) == 1 and account[0]["body"]["properties"]["allowSharedKeyAccess"] is False
+
+    seen = len(workspace.requests())
+    again = workspace.run("state", "bootstrap", "--emulator", "-o", "json")
+    assert again.returncode == 0, again.stderr
+    assert {s["outcome"] for s in json.loads(again.stdout)["steps"]} == {"unchanged"}
+    assert writes(workspace.requests()[seen:]) == []
+
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + "\n" + section)  # pasted as printed
+    assert workspace.run("validate").returncode == 0

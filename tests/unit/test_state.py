@@ -66,5 +66,5 @@ def test_local_history_is_bounded(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["[1, 2, 3]", "{}", '{"schema_version": 2}', "null"])
 def test_a_document_of_another_shape_is_one_clear_error(text: str) -> None:
-    with pytest.raises(ToolError, match="schema version|not a foundry-litellm state"):
+    with pytest.raises(ToolError, match=r"schema version|not a foundry-litellm state"):
         parse(text, "somewhere")

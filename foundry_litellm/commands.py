@@ -15,7 +15,7 @@ from .errors import ToolError
 from .interrupts import Interrupted, Interrupts
 from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
 from .progress_view import clock
-from .runner import NOT_STARTED, ImmutableChange, Outcome, StepResult
+from .runner import NOT_STARTED, ImmutableChange, Outcome, Runner, StepResult
 from .state import StateStore, now_iso
 from .state_backends import open_backend
 from .step import Action
@@ -99,19 +99,26 @@ def deploy(opts: Options, *, plan: bool, confirm: Confirm, show_all: bool = Fals
             confirm(f"Apply these changes to {session.config.resource_group}?", opts.yes)
         session.title = "deploy"
         with Interrupts(session.state.freeze, "deploy") as interrupts:
-            runner = session.runner(stop=interrupts.requested)
-            results = runner.deploy()
-            session.close_reporter()
-            if runner.interrupted and _unfinished(results):
-                session.state.freeze()
-                _print_results("deploy", results, opts, session)
-                raise _interrupted("deploy", results)
+            results = _run_steps(session, opts, interrupts, lambda runner: runner.deploy())
             if failures(results):
                 _print_results("deploy", results, opts, session)
                 raise first_failure(results)
             produced = _outputs_of(session)
             _print_results("deploy", results, opts, session, produced)
             return _pending(results)
+
+
+def _run_steps(session: Session, opts: Options, interrupts: Interrupts,
+               work: Callable[[Runner], list[StepResult]]) -> list[StepResult]:
+    """``work`` on a runner that Ctrl-C stops: an interrupted run says what it left undone and how to resume."""
+    runner = session.runner(stop=interrupts.requested)
+    results = work(runner)
+    session.close_reporter()
+    if runner.interrupted and _unfinished(results):
+        session.state.freeze()
+        _print_results(session.title, results, opts, session)
+        raise _interrupted(session.title, results)
+    return results
 
 
 def _unfinished(results: list[StepResult]) -> list[StepResult]:
@@ -210,13 +217,7 @@ def destroy(opts: Options, *, confirm: Confirm) -> None:
                 f"subscription {config.subscription_id})? Data in it is lost.", opts.yes)
         session.title = "destroy"
         with Interrupts(session.state.freeze, "destroy") as interrupts:
-            runner = session.runner(stop=interrupts.requested)
-            results = runner.destroy()
-            session.close_reporter()
-            if runner.interrupted and _unfinished(results):
-                session.state.freeze()
-                _print_results("destroy", results, opts, session)
-                raise _interrupted("destroy", results)
+            results = _run_steps(session, opts, interrupts, lambda runner: runner.destroy())
             _print_results("destroy", results, opts, session)
             if failures(results):
                 raise first_failure(results)

@@ -23,6 +23,15 @@ Json = dict[str, Any]
 STEP_TIMEOUT_FLOOR = 30.0  # real seconds
 
 
+def resource_id_in(group_id: str, provider_type: str, *names: str) -> str:
+    """``<group id>/providers/Microsoft.X/a/<n1>/b/<n2>``: one name per type segment, the parents' first."""
+    namespace, *types = provider_type.split("/")
+    parts = [group_id, "providers", namespace]
+    for type_, name in zip(types, names, strict=True):
+        parts += [type_, name]
+    return "/".join(parts)
+
+
 class Unknown(Exception):
     """A value known only after an earlier step is applied (what ``--plan`` shows as such)."""
 
@@ -94,12 +103,7 @@ class RunContext:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
 
     def resource_id(self, provider_type: str, *names: str) -> str:
-        """``/subscriptions/.../resourceGroups/<rg>/providers/Microsoft.X/a/<n1>/b/<n2>``."""
-        namespace, *types = provider_type.split("/")
-        parts = [self.group_id, "providers", namespace]
-        for type_, name in zip(types, names, strict=True):
-            parts += [type_, name]
-        return "/".join(parts)
+        return resource_id_in(self.group_id, provider_type, *names)
 
     @property
     def tags(self) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from foundry_litellm import regions
 from foundry_litellm.config import Config
-from foundry_litellm.context import RunContext
+from foundry_litellm.context import RunContext, resource_id_in
 from foundry_litellm.diff import Change
 from foundry_litellm.errors import ConfigError
 from foundry_litellm.step import ArmStep, IdOutputs, Json, NamedOutputs, Sdk, Step
@@ -61,11 +61,7 @@ class StateStorage:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
 
     def resource_id(self, arm_type: str, *names: str) -> str:
-        namespace, *types = arm_type.split("/")
-        parts = [self.group_id, "providers", namespace]
-        for type_, name in zip(types, names, strict=True):
-            parts += [type_, name]
-        return "/".join(parts)
+        return resource_id_in(self.group_id, arm_type, *names)
 
 
 class _InStateGroup(ArmStep):

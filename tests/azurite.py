@@ -7,9 +7,6 @@ no blob versioning, so the state's history there comes from snapshots.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -18,35 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.tools import free_port, npm_installed
+
 VERSION = "3.35.0"
-CACHE = Path(os.environ.get("FOUNDRY_LITELLM_TEST_CACHE", Path.home() / ".cache" / "foundry-litellm-tests"))
 # Azurite's well-known development account (Learn "Use the Azurite emulator": not a secret).
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 def install() -> Path:
-    """The azurite-blob executable, installed with npm on first use (a file lock keeps workers from racing)."""
-    home = CACHE / f"azurite-{VERSION}"
-    binary = home / "node_modules" / ".bin" / "azurite-blob"
-    if binary.exists():
-        return binary
-    home.mkdir(parents=True, exist_ok=True)
-    npm = shutil.which("npm")
-    assert npm, "npm is needed to install Azurite"
-    with (home / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not binary.exists():
-            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(home), f"azurite@{VERSION}"],
-                           check=True, capture_output=True, timeout=600)
-    return binary
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """The azurite-blob executable, installed with npm on first use."""
+    binary = Path("node_modules") / ".bin" / "azurite-blob"
+    return npm_installed("azurite", VERSION, str(binary)) / binary
 
 
 @dataclass(frozen=True)
@@ -75,7 +55,7 @@ class Azurite:
 @contextmanager
 def running(data: Path) -> Iterator[Azurite]:
     binary = install()
-    port = _free_port()
+    port = free_port()
     data.mkdir(parents=True, exist_ok=True)
     log = (data / "azurite.log").open("w")
     proc = subprocess.Popen([str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data),

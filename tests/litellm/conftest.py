@@ -16,7 +16,6 @@ import secrets
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import pytest
 from foundry_litellm import litellm_config
 from foundry_litellm.config import DEFAULT_MODELS, GatewaySection, ModelSection
 from tests.litellm.fake_azure import FakeAzureOpenAI
+from tests.tools import free_port
 
 LITELLM_VERSION = "1.108.7"  # the image's release line (config.DEFAULT_IMAGE); see the litellm notes §1
 REQUIREMENTS = (
@@ -142,12 +142,6 @@ def http(method: str, url: str, *, headers: dict[str, str] | None = None, payloa
     except urllib.error.HTTPError as error:  # 4xx and 5xx are answers too
         return Reply(error.code, error.read(), {k.lower(): v for k, v in error.headers.items()})
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # ---------------------------------------------------------------------------------------------- the proxy

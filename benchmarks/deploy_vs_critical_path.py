@@ -32,7 +32,7 @@ def critical_path(ws: Workspace, durations: dict[str, float]) -> tuple[float, li
               for s in steps}
     best: dict[str, tuple[float, list[str]]] = {}
     for step in steps:  # the pipeline is declared in dependency order
-        before = max((best[d] for d in step.depends_on), default=(0.0, []), key=lambda b: b[0])
+        before = max((best[d.name] for d in step.depends_on), default=(0.0, []), key=lambda b: b[0])
         best[step.name] = (before[0] + weight[step.name], [*before[1], step.name])
     return max(best.values(), key=lambda b: b[0])
 

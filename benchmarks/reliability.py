@@ -61,8 +61,8 @@ def fired(summaries: list[dict[str, int]]) -> str:
 def kill_figures(root: Path, n: int) -> tuple[list[str], list[str]]:
     """The kill-point figures, and what is off (must be empty)."""
     measured = measure_deploy(root / "measured")
-    points = kill_points(measured.requests, n)
-    progress(f"measured deploy: {measured.requests} requests in {measured.seconds:.1f} s; kill points {points}")
+    points = kill_points(measured.writes, n)
+    progress(f"measured deploy: {measured.writes} writes in {measured.seconds:.1f} s; kill points {points}")
     reports: list[PointReport] = []
     for k in points:
         reports.append(kill_then_rerun(root / f"kill-{k}", k, measured.landed_writes))
@@ -74,9 +74,9 @@ def kill_figures(root: Path, n: int) -> tuple[list[str], list[str]]:
     followed = sum(len(r.followed) for r in reports)
     rewrites = sum(len({d.split(" ")[1] for d in r.rewrites}) for r in reports)
     rows = [
-        f"measured deploy                      {measured.requests} requests, {measured.seconds:.1f} s "
+        f"measured deploy                      {measured.writes} writes, {measured.seconds:.1f} s "
         f"(time scale {KILL_TIME_SCALE})",
-        f"kill points                          {len(kills)}/{n} SIGKILLs at requests {points[0]}..{points[-1]}, "
+        f"kill points                          {len(kills)}/{n} SIGKILLs at writes {points[0]}..{points[-1]}, "
         f"{in_flight} with an operation in flight",
         f"  converged after one plain re-run   {converged}/{n}",
         f"  second PUTs of an op in flight     {second}",

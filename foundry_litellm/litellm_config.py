@@ -53,7 +53,17 @@ def secret_env(gateway: GatewaySection) -> dict[str, str]:
     return env
 
 
-def _deployment(model: ModelSection, route: ModelUpstream) -> dict[str, Any]:
+# Upstream 429s an overflow tier may take in a minute before a cooldown (see _deployment).
+OVERFLOW_RATE_LIMIT_FAILS = 1000
+
+
+def _overflow_tier(model: ModelSection, route: ModelUpstream, routes: list[ModelUpstream]) -> bool:
+    """True when a limited upstream of a lower order can overflow into this one."""
+    return route.order is not None and any(
+        r.order is not None and r.order < route.order and (r.rpm or r.tpm) for r in routes)
+
+
+def _deployment(model: ModelSection, route: ModelUpstream, routes: list[ModelUpstream]) -> dict[str, Any]:
     base_env, key_env = upstream_env(route.name)
     params: dict[str, Any] = {
         "model": f"azure/{model.deployment}",
@@ -73,6 +83,12 @@ def _deployment(model: ModelSection, route: ModelUpstream) -> dict[str, Any]:
     # model limits, cost only from what Azure reports) unless told the base model.
     if model.model:
         info["base_model"] = f"azure/{model.model}"
+    if _overflow_tier(model, route, routes):
+        # 1.108.7 charges the lower tier's over-limit 429 (its pre-call check) to the upstream that then served
+        # the call (the attempt and its order fallback share litellm_params.model_info), so the overflow tier
+        # was cooled down after allowed_fails overflow calls and clients got 429s. Its own 429s are still
+        # retried on its siblings; 5xx keep allowed_fails.
+        info["allowed_fails_policy"] = {"RateLimitErrorAllowedFails": OVERFLOW_RATE_LIMIT_FAILS}
     return {"model_name": model.name, "litellm_params": params, "model_info": info}
 
 
@@ -105,7 +121,7 @@ def router_settings(gateway: GatewaySection) -> dict[str, Any]:
 def render(gateway: GatewaySection, *, with_database: bool = True) -> str:
     """config.yaml for the configured models (LiteLLM notes §3: production settings)."""
     names = gateway.upstream_names
-    models = [_deployment(m, route) for m in gateway.models for route in m.routes(names)]
+    models = [_deployment(m, route, m.routes(names)) for m in gateway.models for route in m.routes(names)]
     general: dict[str, Any] = {
         # Under general_settings, or the proxy accepts any key (BerriAI/litellm-docs PR #1184).
         "master_key": "os.environ/LITELLM_MASTER_KEY",

@@ -127,3 +127,10 @@ def test_bad_routing_settings_are_refused_naming_the_field(tmp_path: Path, chang
         _load(tmp_path, TWO_REGIONS.replace(old, new, 1))
     assert err.value.field.startswith("gateway")
     assert message in str(err.value)
+
+
+def test_only_a_tier_a_limited_tier_overflows_into_is_spared_cooldowns_for_429s(tmp_path: Path) -> None:
+    info = {e["model_info"]["id"]: e["model_info"] for e in _rendered(_load(tmp_path, TWO_REGIONS))["model_list"]}
+    assert info["gpt-4.1@west"]["allowed_fails_policy"] == {"RateLimitErrorAllowedFails": 1000}
+    assert "allowed_fails_policy" not in info["gpt-4.1@east"]  # the limited tier itself cools down as usual
+    assert "allowed_fails_policy" not in info["gpt-4.1-mini@west"]  # no tiers

@@ -5,6 +5,7 @@ no assertion depends on how fast the machine is, only LiteLLM's own rpm window i
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ class Pair:
     urls: tuple[str, str]
     master_key: str
     fakes: dict[str, FakeAzureOpenAI]
+    logs: tuple[Path, Path]
 
     def chat(self, i: int, model: str) -> Reply:
         return http("POST", f"{self.urls[i % 2]}/v1/chat/completions",
@@ -84,7 +86,8 @@ def _pair(venv: Path, gateway: GatewaySection, workdir: Path) -> Iterator[Pair]:
             env.update(stack.enter_context(running_redis(workdir / "redis")).environment())
         urls = tuple(stack.enter_context(launched(venv, config, env, workdir / f"proxy-{i}",
                                                   workdir / f"proxy-{i}.log", port)) for i in range(2))
-        yield Pair((urls[0], urls[1]), values["LITELLM_MASTER_KEY"], fakes)
+        yield Pair((urls[0], urls[1]), values["LITELLM_MASTER_KEY"], fakes,
+                   (workdir / "proxy-0.log", workdir / "proxy-1.log"))
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,17 @@ def ok(reply: Reply) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- tests
+
+
+def test_every_rendered_router_setting_is_accepted(shared: Pair) -> None:
+    # 1.108.7 drops a router_settings key it does not know with a warning, and starts anyway.
+    for log in shared.logs:
+        records = [json.loads(line) for line in log.read_text(errors="replace").splitlines() if line.startswith("{")]
+        messages = [r["message"] for r in records]
+        startup = records[:messages.index("Application startup complete.")]
+        complaints = [r["message"] for r in startup if r.get("level") in {"WARNING", "ERROR", "CRITICAL"}
+                      and not r["message"].startswith("trusted_proxy_ranges is not set")]
+        assert complaints == [], log
 
 
 

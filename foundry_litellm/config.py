@@ -178,14 +178,20 @@ class ModelSection(_Section):
     deployment: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$")]
     model: str | None = None  # the upstream model name, when it differs from the deployment's
-    upstreams: list[ModelUpstream | Annotated[str, Field(pattern=UPSTREAM_NAME)]] | None = None  # None: all
+    upstreams: list[ModelUpstream] | None = None  # None: all of the gateway's
     fallbacks: list[str] = Field(default_factory=list)  # models tried, in order, when every upstream fails
+
+    @field_validator("upstreams", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        # `upstreams = ["east", { name = "west", order = 2 }]`: a bare name is an upstream with no settings.
+        if isinstance(value, list):
+            return [{"name": u} if isinstance(u, str) else u for u in value]
+        return value
 
     def routes(self, upstreams: list[str]) -> list[ModelUpstream]:
         """This model's upstreams with their settings; ``upstreams`` are the gateway's, for the default."""
-        if self.upstreams is None:
-            return [ModelUpstream(name=name) for name in upstreams]
-        return [u if isinstance(u, ModelUpstream) else ModelUpstream(name=u) for u in self.upstreams]
+        return list(self.upstreams) if self.upstreams is not None else [ModelUpstream(name=n) for n in upstreams]
 
 
 class RouterSection(_Section):

@@ -30,7 +30,8 @@ LIMIT = 3  # rpm of the limited upstreams
 def _model(name: str, *routes: str | ModelUpstream, fallbacks: tuple[str, ...] = ()) -> ModelSection:
     # The deployment is named after the model, so each fake counts a model's calls apart from the others'.
     return ModelSection(name=name, deployment=name, api_version="2024-10-21", model="gpt-4o",
-                        upstreams=list(routes), fallbacks=list(fallbacks))
+                        upstreams=[r if isinstance(r, ModelUpstream) else ModelUpstream(name=r) for r in routes],
+                        fallbacks=list(fallbacks))
 
 
 MODELS = [

@@ -133,11 +133,76 @@ ROLLING_TAGS = frozenset({"latest", "main-stable", "main-latest", "main", "stabl
 DEFAULT_IMAGE = "ghcr.io/berriai/litellm:v1.108.7"  # the LTS line; the same release the proxy test installs
 
 
+# An upstream's name becomes part of a Key Vault secret name and of environment variable names.
+UPSTREAM_NAME = r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$"
+DEFAULT_UPSTREAM = "default"  # the implicit upstream of OPENAI_API_BASE / OPENAI_API_KEY
+
+
+class UpstreamSection(_Section):
+    """An Azure OpenAI account the gateway sends a model's calls to; its key comes from ``key_env``."""
+
+    name: Annotated[str, Field(pattern=UPSTREAM_NAME)]
+    base: str
+    key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+    resource_id: str | None = None  # the account's ARM id, for a private endpoint to it
+
+    @field_validator("base")
+    @classmethod
+    def _azure_openai(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme != "https" or not parsed.netloc or parsed.path.strip("/") or parsed.query \
+                or parsed.fragment:
+            raise ValueError(f"'{value}' must be an https:// URL such as https://my-account.openai.azure.com")
+        return value.rstrip("/")
+
+    @field_validator("resource_id")
+    @classmethod
+    def _account_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ARM_ACCOUNT_ID.fullmatch(value):
+            raise ValueError(f"'{value}' is not the ARM id of a Cognitive Services account")
+        return value
+
+
+class ModelUpstream(_Section):
+    """One upstream of a model, with its routing settings (LiteLLM's per-deployment litellm_params)."""
+
+    name: Annotated[str, Field(pattern=UPSTREAM_NAME)]
+    order: Annotated[int | None, Field(ge=1, le=10)] = None  # priority tier: 1 first, the next when it fails
+    rpm: Annotated[int | None, Field(ge=1)] = None  # requests per minute, enforced (not only a weight)
+    tpm: Annotated[int | None, Field(ge=1)] = None  # tokens per minute, enforced
+    weight: Annotated[int | None, Field(ge=1, le=1000)] = None  # share of traffic under simple-shuffle
+
+
 class ModelSection(_Section):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     deployment: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$")]
     model: str | None = None  # the upstream model name, when it differs from the deployment's
+    upstreams: list[ModelUpstream] | None = None  # None: all of the gateway's
+    fallbacks: list[str] = Field(default_factory=list)  # models tried, in order, when every upstream fails
+
+    @field_validator("upstreams", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        # `upstreams = ["east", { name = "west", order = 2 }]`: a bare name is an upstream with no settings.
+        if isinstance(value, list):
+            return [{"name": u} if isinstance(u, str) else u for u in value]
+        return value
+
+    def routes(self, upstreams: list[str]) -> list[ModelUpstream]:
+        """This model's upstreams with their settings; ``upstreams`` are the gateway's, for the default."""
+        return list(self.upstreams) if self.upstreams is not None else [ModelUpstream(name=n) for n in upstreams]
+
+
+class RouterSection(_Section):
+    """LiteLLM's router_settings (read in litellm 1.108.7's Router.__init__)."""
+
+    strategy: Literal["simple-shuffle", "least-busy", "usage-based-routing-v2", "latency-based-routing"] = \
+        "simple-shuffle"
+    num_retries: Annotated[int, Field(ge=0, le=10)] = 2  # per call, on another upstream first
+    timeout: Annotated[float | None, Field(gt=0, le=86400)] = None  # seconds per call; default request timeout
+    allowed_fails: Annotated[int, Field(ge=0, le=1000)] = 3  # failures in a minute before a cooldown
+    cooldown_time: Annotated[float, Field(ge=0, le=3600)] = 60  # seconds an upstream is left out
 
 
 DEFAULT_MODELS = (
@@ -161,6 +226,18 @@ class GatewaySection(_Section):
     request_timeout_seconds: Annotated[int, Field(ge=600, le=86400)] = 600
     certificate_path: str | None = None  # a PFX the user provides; default: one the tool generates
     models: list[ModelSection] = Field(default_factory=lambda: list(DEFAULT_MODELS))
+    upstreams: list[UpstreamSection] = Field(default_factory=list)  # empty: OPENAI_API_BASE / OPENAI_API_KEY
+    router: RouterSection = Field(default_factory=RouterSection)
+    redis: bool = False  # share LiteLLM's usage and cooldowns through Redis (also when max_replicas > 1)
+
+    @property
+    def upstream_names(self) -> list[str]:
+        return [u.name for u in self.upstreams] or [DEFAULT_UPSTREAM]
+
+    @property
+    def shared_state(self) -> bool:
+        """Replicas share rpm/tpm counts, cooldowns and usage through Redis: one replica's view is not enough."""
+        return self.redis or self.max_replicas > 1
 
     @field_validator("image")
     @classmethod
@@ -192,7 +269,34 @@ class GatewaySection(_Section):
             raise ValueError("at least one model is needed")
         if len(set(names)) != len(names):
             raise ValueError("model names must be unique")
+        _check_routes(self, names)
         return self
+
+
+def _check_routes(gateway: GatewaySection, models: list[str]) -> None:
+    declared = [u.name for u in gateway.upstreams]
+    if len(set(declared)) != len(declared):
+        raise ValueError("upstreams: names must be unique")
+    if len({u.key_env for u in gateway.upstreams}) != len(declared):
+        raise ValueError("upstreams: each upstream needs its own key_env")
+    known = gateway.upstream_names
+    for model in gateway.models:
+        where = f"models.{model.name}"
+        routes = [r.name for r in model.routes(known)]
+        if not routes:
+            raise ValueError(f"{where}.upstreams: at least one upstream is needed")
+        for route in routes:
+            if route not in known:
+                raise ValueError(f"{where}.upstreams: unknown upstream '{route}' (configured: {', '.join(known)})")
+        if len(set(routes)) != len(routes):
+            raise ValueError(f"{where}.upstreams: an upstream is listed twice")
+        for fallback in model.fallbacks:
+            if fallback == model.name:
+                raise ValueError(f"{where}.fallbacks: a model cannot fall back to itself")
+            if fallback not in models:
+                raise ValueError(f"{where}.fallbacks: '{fallback}' is not a configured model")
+        if len(set(model.fallbacks)) != len(model.fallbacks):
+            raise ValueError(f"{where}.fallbacks: a model is listed twice")
 
 
 class SearchSection(_Section):
@@ -394,6 +498,11 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
     space, subnets = _network(parsed.azure.location, parsed.network)
     key_present = bool(env.get("OPENAI_API_KEY", "").strip())
     base = _openai_base(env.get("OPENAI_API_BASE"))
+    if parsed.gateway.upstreams:  # named upstreams replace the OPENAI_API_BASE / OPENAI_API_KEY shorthand
+        missing = [u for u in parsed.gateway.upstreams if not env.get(u.key_env, "").strip()]
+        if require_openai and missing:
+            raise ConfigError(missing[0].key_env, f"is not set: it holds the key of upstream '{missing[0].name}'")
+        key_present, base = not missing, parsed.gateway.upstreams[0].base
     resource_id = env.get("OPENAI_RESOURCE_ID") or None
     if resource_id and not _ARM_ACCOUNT_ID.fullmatch(resource_id):
         raise ConfigError("OPENAI_RESOURCE_ID", f"'{resource_id}' is not the ARM id of a Cognitive Services "

@@ -141,3 +141,44 @@ def test_waf_allow_list_and_plain_http_shape_the_gateway(workspace: Workspace) -
                and r["body"]["name"].endswith("-appgw"))
     https = next(r for r in nsg["body"]["properties"]["securityRules"] if r["name"] == "AllowHttpsInbound")
     assert https["properties"]["sourceAddressPrefixes"] == ["203.0.113.0/24"]
+
+
+ROUTED = '''
+[[gateway.upstreams]]
+name = "east"
+base = "https://acct-east.openai.azure.com"
+key_env = "EAST_KEY"
+
+[[gateway.upstreams]]
+name = "west"
+base = "https://acct-west.openai.azure.com"
+key_env = "WEST_KEY"
+
+[[gateway.models]]
+name = "gpt-4.1"
+deployment = "gpt-4.1"
+api_version = "2025-01-01-preview"
+upstreams = [{ name = "east", order = 1, rpm = 600 }, { name = "west", order = 2 }]
+fallbacks = ["gpt-4.1-mini"]
+
+[[gateway.models]]
+name = "gpt-4.1-mini"
+deployment = "gpt-4.1-mini"
+api_version = "2024-10-21"
+'''
+
+
+def test_gateway_config_shows_the_router_of_two_regions_and_a_fallback(workspace: Workspace) -> None:
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + ROUTED)
+    keys = {"EAST_KEY": "east-" + "e" * 32, "WEST_KEY": "west-" + "w" * 32}
+    result = workspace.run("gateway-config", extra_env=keys)
+    assert result.returncode == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    assert [e["model_info"]["id"] for e in document["model_list"]] == [
+        "gpt-4.1@east", "gpt-4.1@west", "gpt-4.1-mini@east", "gpt-4.1-mini@west"]
+    assert document["router_settings"]["fallbacks"] == [{"gpt-4.1": ["gpt-4.1-mini"]}]
+    assert all(value not in result.stdout for value in keys.values())
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + ROUTED.replace('"gpt-4.1-mini"]', '"gpt-9"]'))
+    refused = workspace.run("gateway-config", extra_env=keys)
+    assert refused.returncode == 2
+    assert "'gpt-9' is not a configured model" in refused.stderr

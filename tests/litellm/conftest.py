@@ -32,6 +32,7 @@ import pytest
 from foundry_litellm import litellm_config
 from foundry_litellm.config import DEFAULT_MODELS, GatewaySection, ModelSection
 from tests.litellm.fake_azure import FakeAzureOpenAI
+from tests.litellm.redis_server import Redis, running_redis
 from tests.tools import free_port
 
 LITELLM_VERSION = "1.108.7"  # the image's release line (config.DEFAULT_IMAGE); see the litellm notes §1
@@ -199,29 +200,54 @@ def running_proxy(venv: Path, gateway: GatewaySection, workdir: Path) -> Iterato
     traces = workdir / "traces.jsonl"
     traces.touch()
     log = workdir / "proxy.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with FakeAzureOpenAI(values["AZURE_API_KEY"]) as azure, _collector(venv, traces) as collector_port:
+    with FakeAzureOpenAI(values["AZURE_API_KEY"]) as azure, collector(venv, traces) as collector_port, \
+            _redis_if_shared(gateway, workdir / "redis") as redis:
         env = {
-            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(workdir / "home"),  # nothing it writes lands in the real home
-            **app_environment(gateway, api_base=azure.url, public_url=url, secret_values=values),
-            # Stands in for the environment's managed OpenTelemetry agent, which injects the endpoint.
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}",
-            "OTEL_BSP_SCHEDULE_DELAY": "200",  # export spans after 0.2 s instead of 5 s, to keep the test short
+            **app_environment(gateway, api_base=azure.url, public_url="http://127.0.0.1", secret_values=values),
+            **(redis.environment() if redis else {}),
         }
-        (workdir / "home").mkdir(exist_ok=True)
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [str(venv / "bin" / "litellm"), "--config", str(config), "--port", str(port), "--host", "127.0.0.1"],
-                env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)  # its own process group, so teardown ends whatever it spawned
-        try:
-            _wait_ready(process, url, log)
+        with launched(venv, config, env, workdir, log, collector_port) as url:
             yield Proxy(url=url, gateway=gateway, secret_values=values, azure=azure, config=config, log=log,
                         traces=traces)
-        finally:
-            _stop(process)
+
+
+@contextmanager
+def _redis_if_shared(gateway: GatewaySection, workdir: Path) -> Iterator[Redis | None]:
+    """The gateway's Redis when its config names one (max_replicas > 1 or gateway.redis)."""
+    if not gateway.shared_state:
+        yield None
+        return
+    with running_redis(workdir) as redis:
+        yield redis
+
+
+@contextmanager
+def launched(venv: Path, config: Path, app_env: dict[str, str], workdir: Path, log: Path,
+             collector_port: int) -> Iterator[str]:
+    """``litellm --config`` with the app's environment, until the block ends; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    home = workdir / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),  # nothing it writes lands in the real home
+        **app_env,
+        "PROXY_BASE_URL": url,
+        # Stands in for the environment's managed OpenTelemetry agent, which injects the endpoint.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",  # export spans after 0.2 s instead of 5 s, to keep the test short
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(venv / "bin" / "litellm"), "--config", str(config), "--port", str(port), "--host", "127.0.0.1"],
+            env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)  # its own process group, so teardown ends whatever it spawned
+    try:
+        _wait_ready(process, url, log)
+        yield url
+    finally:
+        _stop(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -251,7 +277,7 @@ def _stop(process: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def _collector(venv: Path, traces: Path) -> Iterator[int]:
+def collector(venv: Path, traces: Path) -> Iterator[int]:
     """The fake OTLP/gRPC collector (otlp_collector.py, run by the LiteLLM venv's Python); yields its port."""
     process = subprocess.Popen([str(venv / "bin" / "python"), str(HERE / "otlp_collector.py"), str(traces)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,

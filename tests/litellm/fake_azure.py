@@ -1,7 +1,8 @@
 """A stdlib fake of Azure OpenAI's chat completions endpoint, run in a thread of the test process.
 
 It records every request (method, path, query, the ``api-key`` and ``Authorization`` headers, the body) so a
-test can prove what the real LiteLLM proxy sent upstream.
+test can prove what the real LiteLLM proxy sent upstream, and counts calls per deployment. A test can make a
+deployment (or all) fail with a status such as 429 or 500, optionally with ``Retry-After``, or answer slowly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ REPLY = "Hello from the fake Azure OpenAI."
 
 
 @dataclass(frozen=True)
+class Failure:
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True)
 class Recorded:
     method: str
     path: str
@@ -38,9 +45,36 @@ class FakeAzureOpenAI:
         self.api_key = api_key
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
+        self._failures: dict[str | None, Failure] = {}  # by deployment; None: every deployment
+        self._delays: dict[str | None, float] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-azure-openai", daemon=True)
+
+    def fail(self, status: int, *, deployment: str | None = None, retry_after: int | None = None) -> None:
+        """Answer ``status`` (Azure's error body) to chat calls of ``deployment`` (None: all) until healed."""
+        with self._lock:
+            self._failures[deployment] = Failure(status, retry_after)
+
+    def slow(self, seconds: float, *, deployment: str | None = None) -> None:
+        with self._lock:
+            self._delays[deployment] = seconds
+
+    def heal(self) -> None:
+        with self._lock:
+            self._failures.clear()
+            self._delays.clear()
+
+    def behaviour(self, deployment: str) -> tuple[Failure | None, float]:
+        with self._lock:
+            failure = self._failures.get(deployment) or self._failures.get(None)
+            return failure, self._delays.get(deployment, self._delays.get(None, 0.0))
+
+    def calls(self, deployment: str) -> int:
+        """Chat calls that reached this deployment, failed ones included."""
+        path = f"/openai/deployments/{deployment}/chat/completions"
+        with self._lock:
+            return sum(1 for r in self._requests if r.path == path)
 
     @property
     def url(self) -> str:
@@ -94,6 +128,13 @@ def _handler(fake: FakeAzureOpenAI) -> type[BaseHTTPRequestHandler]:
                                            "key or wrong API endpoint."}})
                 return
             deployment = match["deployment"]
+            failure, delay = fake.behaviour(deployment)
+            if delay:
+                time.sleep(delay)
+            if failure is not None:
+                self._json(failure.status, {"error": {"code": str(failure.status), "message": "fake failure"}},
+                           {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {})
+                return
             if body.get("stream"):
                 self._sse(deployment)
             else:
@@ -105,9 +146,11 @@ def _handler(fake: FakeAzureOpenAI) -> type[BaseHTTPRequestHandler]:
                                  api_key=self.headers.get("api-key"),
                                  authorization=self.headers.get("Authorization"), body=body))
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
+        def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -143,11 +143,5 @@ class RedisPassword(ArmStep):
                 "version": versioned.rsplit("/", 1)[-1] if versioned else ""}
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
-        """Secrets go with their vault; switching Redis off disables this one instead (management plane: no
-        DELETE of a secret), so the app can no longer resolve a key of a cluster that is gone."""
-        tags = {k: v for k, v in (actual.get("tags") or {}).items() if k != secrets.FINGERPRINT_TAG}
-        body = {"tags": tags, "properties": {"attributes": {"enabled": False}}}
-        put = self.operations(ctx).create_or_update
-        args = (ctx.resource_group, ctx.names.key_vault, PASSWORD)
-        ctx.run(self, "delete", lambda **kw: put(*args, azure_ops.body_bytes(body), cls=azure_ops.raw, **kw),
-                timeout=self.delete_timeout)
+        """Secrets go with their vault (the management plane has no DELETE of a secret). Once Redis is switched
+        off the app no longer refers to it, and the key it holds is of a cluster that is gone."""

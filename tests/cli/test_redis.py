@@ -91,6 +91,6 @@ def test_two_replicas_deploy_redis_wired_through_key_vault_and_one_replica_remov
                 if e["body"]["name"].startswith("pe-redis-")]
     env = {e["name"] for e in _app_template(workspace)["template"]["containers"][0]["env"]}
     assert not {"REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"} & env
-    [secret] = [s for s in _of_type(workspace, "Microsoft.KeyVault/vaults/secrets")
-                if s["body"]["name"] == "redis-password"]
-    assert secret["body"]["properties"]["attributes"]["enabled"] is False  # no DELETE on the management plane
+    secrets = [s for s in _of_type(workspace, "Microsoft.KeyVault/vaults/secrets")]
+    assert not [s for s in _app_template(workspace)["configuration"]["secrets"] if s["name"] == "redis-password"]
+    assert "redis-password" in {s["body"]["name"] for s in secrets}  # secrets go with their vault

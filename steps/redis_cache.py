@@ -3,9 +3,11 @@ Key Vault secret ``redis-password``.
 
 LiteLLM keeps rpm/tpm counts, cooldowns and usage-based routing per replica unless they share Redis, so Redis is on
 whenever ``gateway.max_replicas`` > 1 (or ``gateway.redis`` is set). Azure Managed Redis (Microsoft.Cache/
-redisEnterprise) is the offering for new deployments: Azure Cache for Redis (Basic, Standard, Premium) retires on
-30 September 2028 and Enterprise/Enterprise Flash on 31 March 2027, with Azure Managed Redis as the replacement for
-both (Learn "Azure Cache for Redis retirement: what to know" / "Migrate to Azure Managed Redis").
+redisEnterprise) is the offering for new deployments: Azure Cache for Redis announced the retirement of all its SKUs
+(October 2025: Enterprise and Enterprise Flash on 31 March 2027, Basic, Standard and Premium on 30 September 2028)
+and recommends Azure Managed Redis, generally available since May 2025 (Learn azure-cache-for-redis/retirement-faq
+and cache-whats-new; the banner on Learn's Azure Cache for Redis pages: "We recommend moving your existing Azure
+Cache for Redis instances to Azure Managed Redis").
 
 - Cluster: Balanced_B0, the smallest Azure Managed Redis SKU; public network access Disabled (reached through its
   private endpoint and privatelink.redis.azure.net); minimum TLS 1.2 (redisenterprise.json 2025-07-01).

@@ -6,9 +6,10 @@ the resource, final state via the original URI: the SDK polls Azure-AsyncOperati
 RedisEnterprise_Delete and Databases_Delete answer 202 with Azure-AsyncOperation and Location (or 200/204);
 Databases_ListKeys is a POST answering {primaryKey, secondaryKey}. The cluster's name is 1-60 alphanumerics with
 single dashes between them (ClusterNameParameter); the cluster's host is <name>.<region>.redis.azure.net and its
-databases listen on port 10000 with TLS (clientProtocol Encrypted; Learn "Azure Managed Redis" overview). Only one
-database, named ``default``, is supported (Learn "Create an Azure Managed Redis instance": "the database name is
-always default"). Defaults per the spec's descriptions: clusteringPolicy OSSCluster, clientProtocol Encrypted,
+database listens with TLS on port 10000 (clientProtocol Encrypted; microsoft/simplechat PR #1438's migration table:
+TLS port 10000, host suffix .<region>.redis.azure.net). A cluster has one database, ``default`` (every example of
+the spec; another name is refused here, with a code of the emulator's choice). Defaults per the spec's
+descriptions: clusteringPolicy OSSCluster, clientProtocol Encrypted,
 evictionPolicy VolatileLRU, accessKeysAuthentication Disabled (keys must be enabled explicitly; listKeys is then
 refused). provisioningState is Succeeded/Creating/Updating/Deleting/Failed; resourceState Running/Creating/
 Updating/Deleting. Durations are estimates: a Balanced_B0 cluster takes minutes, its database seconds to a minute.

@@ -80,6 +80,9 @@ class RedisDatabase(ArmStep):
     sdk = Sdk("redisenterprise", "databases", put="begin_create")
     arm_type = "Microsoft.Cache/redisEnterprise/databases"
     tagged = False
+    # redisenterprise.json 2025-07-01: port is x-ms-mutability read/create. clusteringPolicy NoCluster may change
+    # later (the policies it could change to may not), so it is not declared.
+    immutable = ("properties.port",)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.redis, DATABASE)

@@ -11,7 +11,8 @@ TLS port 10000, host suffix .<region>.redis.azure.net). A cluster has one databa
 the spec; another name is refused here, with a code of the emulator's choice). Defaults per the spec's
 descriptions: clusteringPolicy OSSCluster, clientProtocol Encrypted,
 evictionPolicy VolatileLRU, accessKeysAuthentication Disabled (keys must be enabled explicitly; listKeys is then
-refused). provisioningState is Succeeded/Creating/Updating/Deleting/Failed; resourceState Running/Creating/
+refused); publicNetworkAccess is required on create; minimumTlsVersion 1.0/1.1 "cannot" be
+used. provisioningState is Succeeded/Creating/Updating/Deleting/Failed; resourceState Running/Creating/
 Updating/Deleting. Durations are estimates: a Balanced_B0 cluster takes minutes, its database seconds to a minute.
 The error codes for a refused listKeys and a database not named ``default`` are the emulator's choice.
 """
@@ -39,7 +40,8 @@ PORT = 10000
 SKU_PREFIXES = ("Balanced_", "MemoryOptimized_", "ComputeOptimized_", "FlashOptimized_", "Enterprise_",
                 "EnterpriseFlash_")
 CLUSTERING_POLICIES = ("EnterpriseCluster", "OSSCluster", "NoCluster")
-TLS_VERSIONS = ("1.0", "1.1", "1.2")
+# ClusterProperties.minimumTlsVersion: "TLS 1.0 and TLS 1.1 are now completely obsolete -- you cannot use them".
+TLS_VERSIONS = ("1.2",)
 # ResourceState per provisioningState (redisenterprise.json ResourceState).
 RESOURCE_STATES = {"succeeded": "Running", "creating": "Creating", "updating": "Updating", "deleting": "Deleting",
                    "failed": "CreateFailed"}
@@ -75,6 +77,9 @@ class Cluster(Provider):
         require(tls is None or tls in TLS_VERSIONS, "InvalidParameterValue",
                 f"minimumTlsVersion '{tls}' is not one of {', '.join(TLS_VERSIONS)}.", target="minimumTlsVersion")
         access = props.get("publicNetworkAccess")
+        # ClusterCreateProperties requires publicNetworkAccess (2025-07-01); an update may leave it out.
+        require(access is not None or existing is not None, "MissingRequiredProperty",
+                "publicNetworkAccess is required when a cluster is created.", target="publicNetworkAccess")
         require(access is None or access in ("Enabled", "Disabled"), "InvalidParameterValue",
                 f"publicNetworkAccess '{access}' is not Enabled or Disabled.", target="publicNetworkAccess")
 
@@ -121,7 +126,12 @@ class Database(Provider):
                 f"clientProtocol '{protocol}' is not Encrypted or Plaintext.", target="clientProtocol")
         if existing is not None:
             old = existing["body"]["properties"]
-            # The spec: clusteringPolicy "can be updated only if the current value is NoCluster"; port is fixed.
+            # The spec: clusteringPolicy "can be updated only if the current value is NoCluster"; port is
+            # x-ms-mutability read/create ("Specified at create time").
+            port = props.get("port")
+            if port is not None and port != old.get("port"):
+                raise bad_request("InvalidParameterValue", "port cannot be changed after the database is created.",
+                                  target="port")
             if policy is not None and policy != old.get("clusteringPolicy") and old.get("clusteringPolicy") != \
                     "NoCluster":
                 raise bad_request("InvalidParameterValue", "clusteringPolicy cannot be changed on this database.",

@@ -85,7 +85,14 @@ def test_refused_bodies(redis: Any, rg: str) -> None:
     with pytest.raises(HttpResponseError) as err:
         redis.databases.begin_create(rg, "redis-one", "other", {"properties": {}}).result()
     assert err.value.status_code == 400
+    with pytest.raises(HttpResponseError) as err:  # required on create (ClusterCreateProperties)
+        redis.redis_enterprise.begin_create(rg, "redis-two", {"location": "eastus", "sku": {"name": "Balanced_B0"},
+                                                              "properties": {}}, cls=raw).result()
+    assert err.value.status_code == 400
     _database(redis, rg)
+    with pytest.raises(HttpResponseError) as err:  # set at create time only
+        _database(redis, rg, port=10001)
+    assert err.value.status_code == 400
     with pytest.raises(HttpResponseError) as err:  # NoCluster may change; the clustered policies may not
         _database(redis, rg, clusteringPolicy="OSSCluster")
         _database(redis, rg, clusteringPolicy="EnterpriseCluster")

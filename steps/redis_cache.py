@@ -131,10 +131,23 @@ class RedisPassword(ArmStep):
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.key_vault, PASSWORD)
 
+    def _key(self, ctx: RunContext) -> str | None:
+        """The key, or None while the database does not exist (a plan before it is created, or of a
+        configuration whose names changed: recorded outputs are no proof that it exists)."""
+        if ctx.secrets.get(PASSWORD):
+            return ctx.secrets.get(PASSWORD)
+        if ctx.outputs_if_known(RedisDatabase()) is None:
+            return None
+        try:
+            return primary_key(ctx)
+        except Exception as exc:
+            if azure_ops.is_not_found(exc):
+                return None
+            raise
+
     def body(self, ctx: RunContext) -> Json:
-        tags: dict[str, str] = {}
-        if ctx.outputs_if_known(RedisDatabase()) is not None:  # else the database is not there yet (a plan)
-            tags[secrets.FINGERPRINT_TAG] = secrets.fingerprint(ctx.secrets.get(PASSWORD) or primary_key(ctx))
+        key = self._key(ctx)
+        tags = {secrets.FINGERPRINT_TAG: secrets.fingerprint(key)} if key else {}
         return {"tags": tags, "properties": {"attributes": {"enabled": True}}}
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:

@@ -36,6 +36,7 @@ _CLIENTS: dict[str, tuple[str, str]] = {
     "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient"),
     "cognitive": ("azure.mgmt.cognitiveservices", "CognitiveServicesManagementClient"),
     "containerapps": ("azure.mgmt.appcontainers", "ContainerAppsAPIClient"),
+    "redisenterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient"),
 }
 
 

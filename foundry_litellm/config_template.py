@@ -65,6 +65,7 @@ location = "eastus2"
 # digest = "sha256:..."                     # pin the image by digest as well
 # min_replicas = 1
 # max_replicas = 3
+# redis = false                             # Azure Managed Redis for the replicas; on whenever max_replicas > 1
 # cpu = 1.0                                 # memory is twice this, in GiB
 # ui_username = "admin"                     # the password is generated into Key Vault
 # log_prompts = false                       # prompts and responses stay out of logs and traces

@@ -27,7 +27,12 @@ DNS_ZONES = {
     "ai_services": "privatelink.services.ai.azure.com",
     "openai": "privatelink.openai.azure.com",
     "cognitive_services": "privatelink.cognitiveservices.azure.com",
+    # Azure Managed Redis (Microsoft.Cache/redisEnterprise, group id redisEnterprise); Azure Cache for Redis's
+    # would be privatelink.redis.cache.windows.net (Learn "Azure Private Endpoint private DNS zone values").
+    "redis": "privatelink.redis.azure.net",
 }
+# Zones wanted only when the resource behind them is deployed (steps/__init__.py).
+OPTIONAL_DNS_ZONES = frozenset({"redis"})
 SUBNETS = {
     "agent": "snet-agent",
     "private_endpoint": "snet-private-endpoints",
@@ -104,6 +109,10 @@ class Names:
         return f"ai-project-{index}"
 
     @property
+    def redis(self) -> str:
+        return f"redis-{self.token}"
+
+    @property
     def container_apps_environment(self) -> str:
         return f"cae-{self.token}"
 
@@ -147,7 +156,8 @@ class Names:
         names += [("subnet", name) for name in SUBNETS.values()]
         names += [("key_vault", self.key_vault), ("storage_account", self.storage),
                   ("cosmos_account", self.cosmos), ("search_service", self.search),
-                  ("postgres_server", self.postgres), ("cognitive_account", self.foundry_account)]
+                  ("postgres_server", self.postgres), ("cognitive_account", self.foundry_account),
+                  ("redis_cluster", self.redis)]
         names += [("foundry_project", self.project(i)) for i in range(1, projects + 1)]
         names += [("container_app_environment", self.container_apps_environment),
                   ("container_app", self.litellm_app), ("public_ip", self.public_ip),

@@ -117,6 +117,8 @@ RULES: dict[str, NameRule] = {
     "cosmos_account": NameRule(3, 44, r"[a-z0-9](-?[a-z0-9])*", "lowercase letters, digits and '-'"),
     "search_service": NameRule(2, 60, r"[a-z0-9](-?[a-z0-9])*", "lowercase letters, digits and '-'"),
     "postgres_server": NameRule(3, 63, r"[a-z0-9](-?[a-z0-9])*", "lowercase letters, digits and '-'"),
+    # redisenterprise.json (2025-07-01) ClusterNameParameter: 1-60 alphanumerics, single dashes between them.
+    "redis_cluster": NameRule(1, 60, r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", "alphanumerics and single '-' between them"),
     "cognitive_account": NameRule(2, 64, r"[a-zA-Z0-9][a-zA-Z0-9-]*", "alphanumerics and '-'"),
     "foundry_project": NameRule(2, 64, r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", "alphanumerics, '-', '_', '.'"),
     "container_app_environment": NameRule(2, 60, r"[a-z][a-z0-9-]*[a-z0-9]", "lowercase letters, digits, '-'"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
-from foundry_litellm.names import DNS_ZONES
+from foundry_litellm.names import DNS_ZONES, OPTIONAL_DNS_ZONES
 from foundry_litellm.runner import Outcome
 from foundry_litellm.step import Step
 
@@ -32,6 +32,7 @@ from .postgres_threat_protection import PostgresThreatProtection
 from .private_dns_zone import PrivateDnsZone, PrivateDnsZoneLink
 from .private_endpoint import DATA_ENDPOINTS, PrivateDnsZoneGroup, PrivateEndpoint
 from .public_ip import PublicIp
+from .redis_cache import redis_on
 from .resource_group import ResourceGroup
 from .resource_provider import CLIENT_NAMESPACES, ResourceProvider
 from .search_service import SearchService
@@ -44,7 +45,14 @@ UNKNOWN_UPSTREAM = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourc
                     "Microsoft.CognitiveServices/accounts/unknown")
 
 
+def _zones(config: Config) -> list[str]:
+    """The zone keys this configuration needs: optional ones only with the resource behind them."""
+    wanted = {"redis": redis_on(config)}
+    return [key for key in DNS_ZONES if key not in OPTIONAL_DNS_ZONES or wanted[key]]
+
+
 def _network(config: Config) -> list[Step]:
+    zones = _zones(config)
     return [
         NetworkSecurityGroup("default"),
         NetworkSecurityGroup("app_gateway"),
@@ -53,8 +61,8 @@ def _network(config: Config) -> list[Step]:
         Subnet("private_endpoint"),
         Subnet("container_apps"),
         Subnet("app_gateway"),
-        *(PrivateDnsZone(key) for key in DNS_ZONES if key not in config.existing_dns_zones),
-        *(PrivateDnsZoneLink(key, existing_zone=key in config.existing_dns_zones) for key in DNS_ZONES
+        *(PrivateDnsZone(key) for key in zones if key not in config.existing_dns_zones),
+        *(PrivateDnsZoneLink(key, existing_zone=key in config.existing_dns_zones) for key in zones
           if key not in config.existing_dns_zones or config.link_existing_dns_zones),
     ]
 
@@ -112,12 +120,12 @@ def with_registrations(steps: list[Step]) -> list[Step]:
 def retired(config: Config, recorded: set[str]) -> list[Step]:
     """Steps the state file records but the configuration no longer wants: projects beyond the count, and
     optional resources since switched off (an account private endpoint, the upstream endpoint, the generated
-    certificate, the PostgreSQL threat protection). They are rebuilt from a configuration with every option on, and
-    removed by deploy."""
+    certificate, the PostgreSQL threat protection, Redis). They are rebuilt from a configuration with every option
+    on, and removed by deploy."""
     everything = dataclasses.replace(
         config,
         foundry=config.foundry.model_copy(update={"public_network_access": "Disabled"}),
-        gateway=config.gateway.model_copy(update={"http_only": False}),
+        gateway=config.gateway.model_copy(update={"http_only": False, "redis": True}),
         postgres=config.postgres.model_copy(update={"threat_protection": True}),
         openai_resource_id=config.openai_resource_id or UNKNOWN_UPSTREAM,
     )

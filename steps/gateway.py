@@ -1,5 +1,6 @@
 """The gateway tier's declaration: the Container Apps environment and its private endpoint, the LiteLLM app,
-the public IP, the TLS certificate, the Application Gateway and the Foundry ModelGateway connections; and a
+the public IP, the TLS certificate, Azure Managed Redis when replicas share state (its private endpoint and
+the secret of its key), the Application Gateway and the Foundry ModelGateway connections; and a
 private endpoint to the upstream Azure OpenAI account when OPENAI_RESOURCE_ID names it."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .litellm_app import LiteLLMApp
 from .model_gateway_connection import ModelGatewayConnection
 from .private_endpoint import EndpointOutputs, PrivateDnsZoneGroup, PrivateEndpoint, Target
 from .public_ip import PublicIp
+from .redis_cache import REDIS_ENDPOINT, RedisCluster, RedisDatabase, RedisPassword, redis_on
 
 # The upstream Azure OpenAI account: outside the deployment, so no step creates it.
 OPENAI_ENDPOINT = Target("openai", None, lambda ctx: str(ctx.config.openai_resource_id), "account",
@@ -65,8 +67,11 @@ def gateway_steps(config: Config) -> list[Step]:
     ]
     if not config.gateway.http_only:
         steps.append(AppGatewayCertificate())
+    if redis_on(config):
+        steps += [RedisCluster(), RedisDatabase(), RedisPassword(), PrivateEndpoint(REDIS_ENDPOINT),
+                  PrivateDnsZoneGroup(REDIS_ENDPOINT)]
     steps += [
-        LiteLLMApp(),
+        LiteLLMApp(redis=redis_on(config)),
         ApplicationGateway(with_certificate=not config.gateway.http_only),
         ModelGatewayConnection(discovery=True),
         ModelGatewayConnection(discovery=False),

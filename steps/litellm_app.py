@@ -23,6 +23,9 @@ from .postgres_credentials import DATABASE_URL, PASSWORD, PostgresCredentials
 from .postgres_server import PostgresDatabase
 from .private_endpoint import DATA_ENDPOINTS, PrivateDnsZoneGroup
 from .public_ip import PublicIp
+from .redis_cache import PASSWORD as REDIS_PASSWORD
+from .redis_cache import PORT as REDIS_PORT
+from .redis_cache import REDIS_ENDPOINT, RedisCluster, RedisPassword, redis_on
 from .secret_writes import MASTER_KEY
 
 # Key Vault role assignments take minutes to reach Container Apps; until then the revision cannot fetch its
@@ -39,6 +42,18 @@ def public_url(ctx: RunContext) -> str:
 def _probe(kind: str, path: str, **timing: int) -> Json:
     return {"type": kind, "httpGet": {"path": path, "port": litellm_config.PORT, "scheme": "HTTP"},
             "timeoutSeconds": 5, **timing}
+
+
+def _redis_environment(ctx: RunContext) -> list[Json]:
+    """Where LiteLLM's router_settings find the shared Redis (litellm_config renders them from these variables):
+    the cluster's host, the database's TLS port and the access key as a Key Vault reference. A regenerated key
+    starts a new revision (the running one keeps the value it resolved)."""
+    if not redis_on(ctx.config):
+        return []
+    return [{"name": "REDIS_HOST", "value": ctx.output_of(RedisCluster())["host_name"]},
+            {"name": "REDIS_PORT", "value": str(REDIS_PORT)},
+            {"name": "REDIS_PASSWORD", "secretRef": REDIS_PASSWORD},
+            {"name": "FOUNDRY_LITELLM_REDIS_KEY_VERSION", "value": ctx.output_of(RedisPassword())["version"]}]
 
 
 class AppOutputs(IdOutputs):
@@ -58,6 +73,11 @@ class LiteLLMApp(ArmStep):
     arm_type = "Microsoft.App/containerApps"
     create_timeout = 60 * 60
 
+    def __init__(self, *, redis: bool = False) -> None:
+        # With Redis on, the app waits for the secret of its key and for its private DNS records.
+        if redis:
+            self.depends_on = (*type(self).depends_on, RedisPassword(), PrivateDnsZoneGroup(REDIS_ENDPOINT))
+
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.litellm_app,)
 
@@ -75,6 +95,9 @@ class LiteLLMApp(ArmStep):
         rendered = litellm_config.render(gateway)
         secrets: list[Json] = [{"name": name, "keyVaultUrl": self._secret_uri(ctx, name), "identity": identity}
                                for name in sorted(set(litellm_config.SECRET_ENV.values()))]
+        if redis_on(ctx.config):
+            secrets.append({"name": REDIS_PASSWORD, "keyVaultUrl": ctx.output_of(RedisPassword())["uri"],
+                            "identity": identity})
         secrets.append({"name": litellm_config.CONFIG_SECRET})  # its value is sent on write, never returned
         env = litellm_config.environment(gateway, api_base=ctx.config.openai_api_base or "",
                                          public_url=public_url(ctx))
@@ -82,6 +105,7 @@ class LiteLLMApp(ArmStep):
         # A rotated master key must start a new revision: the running one keeps the value it resolved.
         env.append({"name": "FOUNDRY_LITELLM_MASTER_KEY_VERSION",
                     "value": ctx.output_of(KeyVaultSecret(MASTER_KEY))["version"]})
+        env += _redis_environment(ctx)
         return {"location": ctx.location,
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},
                 "properties": {

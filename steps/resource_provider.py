@@ -26,7 +26,7 @@ CLIENT_NAMESPACES = {
     "loganalytics": "Microsoft.OperationalInsights", "appinsights": "Microsoft.Insights",
     "keyvault": "Microsoft.KeyVault", "storage": "Microsoft.Storage", "cosmosdb": "Microsoft.DocumentDB",
     "search": "Microsoft.Search", "postgres": "Microsoft.DBforPostgreSQL", "cognitive": "Microsoft.CognitiveServices",
-    "containerapps": "Microsoft.App",
+    "containerapps": "Microsoft.App", "redisenterprise": "Microsoft.Cache",
 }
 AGENT_SERVICE_NAMESPACES = ("Microsoft.App", "Microsoft.ContainerService")
 # Learn "Azure resource providers and types": registering needs the namespace's /register/action permission, which

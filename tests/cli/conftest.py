@@ -31,8 +31,9 @@ TIME_SCALE = "0.002"
 
 Entry = dict[str, Any]  # one request of an emulator's log (requests.jsonl)
 WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
-# POST actions that only read: Application Gateway's backend health, the Log Analytics workspace's shared keys.
-READ_ONLY_ACTIONS = ("/backendhealth", "/sharedkeys")
+# POST actions that only read: Application Gateway's backend health, the Log Analytics workspace's shared keys, the
+# Redis database's access keys.
+READ_ONLY_ACTIONS = ("/backendhealth", "/sharedkeys", "/listkeys")
 
 
 def read_log(path: Path) -> list[Entry]:

@@ -6,9 +6,11 @@ import json
 
 from .conftest import REGISTRATION, Workspace, outcomes_of_first_deploy, writes
 
-NAMESPACES = {"Microsoft.App", "Microsoft.CognitiveServices", "Microsoft.ContainerService", "Microsoft.DBforPostgreSQL",
-              "Microsoft.DocumentDB", "Microsoft.Insights", "Microsoft.KeyVault", "Microsoft.ManagedIdentity",
-              "Microsoft.Network", "Microsoft.OperationalInsights", "Microsoft.Search", "Microsoft.Storage"}
+# Microsoft.Cache: Azure Managed Redis, on by default (max_replicas 3 > 1).
+NAMESPACES = {"Microsoft.App", "Microsoft.Cache", "Microsoft.CognitiveServices", "Microsoft.ContainerService",
+              "Microsoft.DBforPostgreSQL", "Microsoft.DocumentDB", "Microsoft.Insights", "Microsoft.KeyVault",
+              "Microsoft.ManagedIdentity", "Microsoft.Network", "Microsoft.OperationalInsights", "Microsoft.Search",
+              "Microsoft.Storage"}
 
 
 def _step_count(workspace: Workspace) -> int:

@@ -58,7 +58,11 @@ def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None
     assert deploy.returncode == 0, deploy.stderr
     written = _secret_puts(workspace.requests())
     assert set(written) == {"openai-api-key", "litellm-master-key", "litellm-salt-key", "litellm-ui-password",
-                            "postgres-admin-password", "database-url", "app-gateway-certificate"}
+                            "postgres-admin-password", "database-url", "app-gateway-certificate",
+                            "redis-password"}  # Redis is on by default (max_replicas 3 > 1)
+    database = next(r for r in workspace.world()["resources"].values()
+                    if r["type"].endswith("redisEnterprise/databases"))
+    assert written["redis-password"] == database["internal"]["keys"]["primaryKey"]
     assert written["openai-api-key"] == workspace.env["OPENAI_API_KEY"]
     for key in ("litellm-master-key", "litellm-salt-key"):
         assert written[key].startswith("sk-") and len(written[key]) >= 35

@@ -17,6 +17,7 @@ from . import (
     postgres,
     privatedns,
     privateendpoint,
+    redis,
     resources,
     search,
     storage,
@@ -24,7 +25,8 @@ from . import (
 )
 
 _MODULES = (resources, network, privatedns, identity, monitor, keyvault, storage, storage_blob, cosmos, search,
-            postgres, privateendpoint, authorization, cognitive, cosmos_rbac, containerapps, appgateway)
+            postgres, privateendpoint, authorization, cognitive, cosmos_rbac, containerapps, appgateway,
+            redis)
 
 
 def registry() -> ProviderRegistry:

@@ -2,8 +2,9 @@
 
 Group ids and private DNS zones: Learn "Azure Private Endpoint private DNS zone values" and "What is a private
 endpoint? / Private-link resource" (vault, blob/file/queue/table/web/dfs, Sql, searchService, postgresqlServer,
-account, managedEnvironments). A record of a zone group is named after the host's first label(s) in the
-privatelink zone (kv1.vault.azure.net -> kv1 in privatelink.vaultcore.azure.net).
+account, managedEnvironments, redisEnterprise: privatelink.redis.azure.net). A record of a zone group is named
+after the host's first label(s) in the privatelink zone (kv1.vault.azure.net -> kv1 in
+privatelink.vaultcore.azure.net).
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def _postgres(record: Json) -> list[Endpoint]:
     return [Endpoint(f"{name}.postgres.database.azure.com", "privatelink.postgres.database.azure.com", name)]
 
 
+def _redis(record: Json) -> list[Endpoint]:
+    """Azure Managed Redis: <name>.<region>.redis.azure.net (Learn "Azure Private Endpoint private DNS zone
+    values": Microsoft.Cache/redisEnterprise, redisEnterprise, privatelink.redis.azure.net)."""
+    body = record["body"]
+    label = f"{body['name']}.{str(body.get('location', '')).replace(' ', '').lower()}"
+    return [Endpoint(f"{label}.redis.azure.net", "privatelink.redis.azure.net", label)]
+
+
 def _cognitive(record: Json) -> list[Endpoint]:
     body = record["body"]
     label = body.get("properties", {}).get("customSubDomainName") or body["name"]
@@ -95,12 +104,14 @@ GROUPS: dict[str, dict[str, Hosts]] = {
     "microsoft.dbforpostgresql/flexibleservers": {"postgresqlServer": _postgres},
     "microsoft.cognitiveservices/accounts": {"account": _cognitive},
     "microsoft.app/managedenvironments": {"managedEnvironments": _environment},
+    "microsoft.cache/redisenterprise": {"redisEnterprise": _redis},
 }
 
 PERMITTED_TYPES = ("Microsoft.KeyVault/vaults", "Microsoft.Storage/storageAccounts",
                    "Microsoft.DocumentDB/databaseAccounts", "Microsoft.Search/searchServices",
                    "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.CognitiveServices/accounts",
-                   "Microsoft.App/managedEnvironments")
+                   "Microsoft.App/managedEnvironments",
+                   "Microsoft.Cache/redisEnterprise")
 
 
 def hosts_for(target: Json, group_id: str) -> list[Endpoint] | None:

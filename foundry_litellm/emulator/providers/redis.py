@@ -1,0 +1,165 @@
+"""Microsoft.Cache/redisEnterprise: Azure Managed Redis clusters and their (single, ``default``) database.
+
+Sources: redisenterprise.json 2025-07-01 (Azure/azure-rest-api-specs, commit 15f38e5b; the api-version
+azure-mgmt-redisenterprise 3.1.0 sends): RedisEnterprise_Create and Databases_Create are long-running (200/201 with
+the resource, final state via the original URI: the SDK polls Azure-AsyncOperation, then GETs the resource);
+RedisEnterprise_Delete and Databases_Delete answer 202 with Azure-AsyncOperation and Location (or 200/204);
+Databases_ListKeys is a POST answering {primaryKey, secondaryKey}. The cluster's name is 1-60 alphanumerics with
+single dashes between them (ClusterNameParameter); the cluster's host is <name>.<region>.redis.azure.net and its
+database listens with TLS on port 10000 (clientProtocol Encrypted; microsoft/simplechat PR #1438's migration table:
+TLS port 10000, host suffix .<region>.redis.azure.net). A cluster has one database, ``default`` (every example of
+the spec; another name is refused here, with a code of the emulator's choice). Defaults per the spec's
+descriptions: clusteringPolicy OSSCluster, clientProtocol Encrypted,
+evictionPolicy VolatileLRU, accessKeysAuthentication Disabled (keys must be enabled explicitly; listKeys is then
+refused); publicNetworkAccess is required on create; minimumTlsVersion 1.0/1.1 "cannot" be
+used. provisioningState is Succeeded/Creating/Updating/Deleting/Failed; resourceState Running/Creating/
+Updating/Deleting. Durations are estimates: a Balanced_B0 cluster takes minutes, its database seconds to a minute.
+The error codes for a refused listKeys and a database not named ``default`` are the emulator's choice.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..armpath import ArmRef
+from ..errors import ArmError, bad_request
+from ..provider import Durations, Json, NameRule, Provider, require
+from ..world import World
+from .common import new_key
+from .privatelink import connections_to
+
+VERSIONS = frozenset({
+    "2020-10-01-preview", "2021-03-01", "2021-08-01", "2022-01-01", "2023-03-01-preview", "2023-07-01",
+    "2023-10-01-preview", "2023-11-01", "2024-02-01", "2024-03-01-preview", "2024-06-01-preview", "2024-09-01-preview",
+    "2024-10-01", "2025-04-01", "2025-05-01-preview", "2025-07-01",
+})
+CLUSTER_TYPE = "Microsoft.Cache/redisEnterprise"
+DATABASE_TYPE = f"{CLUSTER_TYPE}/databases"
+PORT = 10000
+# redisenterprise.json Sku.name (2025-07-01): the Azure Managed Redis tiers and the retiring Enterprise ones.
+SKU_PREFIXES = ("Balanced_", "MemoryOptimized_", "ComputeOptimized_", "FlashOptimized_", "Enterprise_",
+                "EnterpriseFlash_")
+CLUSTERING_POLICIES = ("EnterpriseCluster", "OSSCluster", "NoCluster")
+# ClusterProperties.minimumTlsVersion: "TLS 1.0 and TLS 1.1 are now completely obsolete -- you cannot use them".
+TLS_VERSIONS = ("1.2",)
+# ResourceState per provisioningState (redisenterprise.json ResourceState).
+RESOURCE_STATES = {"succeeded": "Running", "creating": "Creating", "updating": "Updating", "deleting": "Deleting",
+                   "failed": "CreateFailed"}
+NAME_RULE = NameRule(1, 60, r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", "alphanumerics and single dashes between them")
+
+
+def host_name(record_body: Json) -> str:
+    return f"{record_body['name']}.{str(record_body['location']).replace(' ', '').lower()}.redis.azure.net"
+
+
+def _with_state(body: Json) -> Json:
+    props = body["properties"]
+    props["resourceState"] = RESOURCE_STATES.get(str(props.get("provisioningState", "Succeeded")).lower(), "Running")
+    return body
+
+
+class Cluster(Provider):
+    type = CLUSTER_TYPE
+    api_versions = VERSIONS
+    put_style = "async"  # 201 + Azure-AsyncOperation with the resource (provisioningState Creating)
+    delete_style = "async+location"  # 202 with Azure-AsyncOperation and Location
+    durations = Durations(create=420, update=120, delete=300)  # estimates
+    name_rule = NAME_RULE
+    top_level = ("tags", "sku", "zones", "identity")
+
+    def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        sku = body.get("sku")
+        name = str(sku.get("name", "")) if isinstance(sku, dict) else ""
+        require(name.startswith(SKU_PREFIXES), "InvalidSku" if name else "MissingSku",
+                f"sku.name '{name}' is not a Redis Enterprise SKU.", target="sku.name")
+        props = body.get("properties") or {}
+        tls = props.get("minimumTlsVersion")
+        require(tls is None or tls in TLS_VERSIONS, "InvalidParameterValue",
+                f"minimumTlsVersion '{tls}' is not one of {', '.join(TLS_VERSIONS)}.", target="minimumTlsVersion")
+        access = props.get("publicNetworkAccess")
+        # ClusterCreateProperties requires publicNetworkAccess (2025-07-01); an update may leave it out.
+        require(access is not None or existing is not None, "MissingRequiredProperty",
+                "publicNetworkAccess is required when a cluster is created.", target="publicNetworkAccess")
+        require(access is None or access in ("Enabled", "Disabled"), "InvalidParameterValue",
+                f"publicNetworkAccess '{access}' is not Enabled or Disabled.", target="publicNetworkAccess")
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        props = body.setdefault("properties", {})
+        props["hostName"] = host_name({"name": ref.name, "location": body["location"]})
+        props.setdefault("minimumTlsVersion", "1.2")
+        props.setdefault("highAvailability", "Enabled")
+        props.setdefault("encryption", {})
+        props["redisVersion"] = "7.4"
+        body["kind"] = "v2"  # Azure Managed Redis SKUs (Balanced_, ...); v1 is the retiring Enterprise tier
+
+    def render(self, world: World, record: Json) -> Json:
+        body = _with_state(copy.deepcopy(record["body"]))
+        body["properties"]["privateEndpointConnections"] = connections_to(world, record)
+        return body
+
+    def deleted(self, world: World, record: Json) -> None:
+        world.release_links(record["id"])
+
+
+class Database(Provider):
+    type = DATABASE_TYPE
+    api_versions = VERSIONS
+    put_style = "async"
+    delete_style = "async+location"
+    durations = Durations(create=60, update=30, delete=30)  # estimates
+    location = "none"
+    lock_parent = True  # a database is written while its cluster is busy with it
+    name_rule = NAME_RULE
+    top_level = ()
+    actions = {"listkeys": "list_keys"}
+
+    def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        require(ref.name == "default", "InvalidDatabaseName",
+                f"Database name '{ref.name}' is not supported: only 'default' is.", target="name")
+        props = body.get("properties") or {}
+        policy = props.get("clusteringPolicy")
+        require(policy is None or policy in CLUSTERING_POLICIES, "InvalidParameterValue",
+                f"clusteringPolicy '{policy}' is not one of {', '.join(CLUSTERING_POLICIES)}.",
+                target="clusteringPolicy")
+        protocol = props.get("clientProtocol")
+        require(protocol in (None, "Encrypted", "Plaintext"), "InvalidParameterValue",
+                f"clientProtocol '{protocol}' is not Encrypted or Plaintext.", target="clientProtocol")
+        if existing is not None:
+            old = existing["body"]["properties"]
+            # The spec: clusteringPolicy "can be updated only if the current value is NoCluster"; port is
+            # x-ms-mutability read/create ("Specified at create time").
+            port = props.get("port")
+            if port is not None and port != old.get("port"):
+                raise bad_request("InvalidParameterValue", "port cannot be changed after the database is created.",
+                                  target="port")
+            if policy is not None and policy != old.get("clusteringPolicy") and old.get("clusteringPolicy") != \
+                    "NoCluster":
+                raise bad_request("InvalidParameterValue", "clusteringPolicy cannot be changed on this database.",
+                                  target="clusteringPolicy")
+
+    def compute(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
+        props = body.setdefault("properties", {})
+        props.setdefault("clientProtocol", "Encrypted")
+        props.setdefault("port", PORT)
+        props.setdefault("clusteringPolicy", "OSSCluster")
+        props.setdefault("evictionPolicy", "VolatileLRU")
+        props.setdefault("accessKeysAuthentication", "Disabled")
+        props.setdefault("persistence", {"aofEnabled": False, "rdbEnabled": False})
+        props.setdefault("modules", [])
+        props.setdefault("deferUpgrade", "NotDeferred")
+        props["redisVersion"] = "7.4"
+
+    def committed(self, world: World, ref: ArmRef, record: Json, existing: Json | None) -> None:
+        record["internal"].setdefault("keys", {"primaryKey": new_key(32), "secondaryKey": new_key(32)})
+
+    def render(self, world: World, record: Json) -> Json:
+        return _with_state(copy.deepcopy(record["body"]))
+
+    def list_keys(self, world: World, ref: ArmRef, body: Json, record: Json) -> tuple[int, Json]:
+        if record["body"]["properties"].get("accessKeysAuthentication") != "Enabled":
+            raise ArmError(400, "AccessKeysAuthenticationDisabled",
+                           "Access keys authentication is disabled for this database.")
+        return 200, dict(record["internal"]["keys"])
+
+
+PROVIDERS: list[Provider] = [Cluster(), Database()]

@@ -1,0 +1,122 @@
+"""Azure Managed Redis (Microsoft.Cache/redisEnterprise) through azure-mgmt-redisenterprise, and a private
+endpoint to it with its zone group in privatelink.redis.azure.net.
+
+Azure behaviour cited: redisenterprise.json 2025-07-01 (Create and Databases_Create long-running, 201 then the
+resource via the original URI; Delete 202 with Azure-AsyncOperation and Location; Databases_ListKeys; the
+clusteringPolicy, clientProtocol and accessKeysAuthentication defaults); Learn "Azure Private Endpoint private DNS
+zone values" (redisEnterprise, privatelink.redis.azure.net); only a database named ``default`` (Learn "Create an
+Azure Managed Redis instance").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from tests.emulator.helpers import SUB, log_for, rid, vnet_body
+
+ZONE = "privatelink.redis.azure.net"
+
+
+@pytest.fixture
+def redis(sdk: dict[str, Any], credential: Any) -> Any:
+    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+    return RedisEnterpriseManagementClient(credential, SUB, **sdk)
+
+
+def _cluster(redis: Any, rg: str, name: str = "redis-one") -> dict[str, Any]:
+    from foundry_litellm.azure_ops import raw
+
+    body = {"location": "eastus", "sku": {"name": "Balanced_B0"}, "tags": {"a": "b"},
+            "properties": {"minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"}}
+    result: dict[str, Any] = redis.redis_enterprise.begin_create(rg, name, body, cls=raw).result()
+    return result
+
+
+def _database(redis: Any, rg: str, **props: Any) -> Any:
+    return redis.databases.begin_create(rg, "redis-one", "default", {"properties": {
+        "clientProtocol": "Encrypted", "port": 10000, "clusteringPolicy": "NoCluster", **props}}).result()
+
+
+def test_cluster_and_database_create_read_keys_and_delete(redis: Any, rg: str, admin: Any) -> None:
+    _cluster(redis, rg)
+    cluster = redis.redis_enterprise.get(rg, "redis-one")
+    assert (cluster.provisioning_state, cluster.resource_state) == ("Succeeded", "Running")
+    assert cluster.host_name == "redis-one.eastus.redis.azure.net"
+    assert (cluster.sku.name, cluster.minimum_tls_version, cluster.public_network_access) == \
+        ("Balanced_B0", "1.2", "Disabled")
+    first = log_for(admin, "PUT", "/redisEnterprise/redis-one")[0]
+    assert first["status"] == 201
+    db = _database(redis, rg, accessKeysAuthentication="Enabled")
+    assert (db.port, db.client_protocol, db.clustering_policy, db.eviction_policy) == \
+        (10000, "Encrypted", "NoCluster", "VolatileLRU")
+    keys = redis.databases.list_keys(rg, "redis-one", "default")
+    assert keys.primary_key and keys.secondary_key and keys.primary_key != keys.secondary_key
+    assert redis.databases.list_keys(rg, "redis-one", "default").primary_key == keys.primary_key  # stable
+    assert keys.primary_key not in str(redis.databases.get(rg, "redis-one", "default").as_dict())
+    seen: list[Any] = []
+    redis.redis_enterprise.begin_delete(rg, "redis-one", raw_response_hook=lambda r: seen.append(r.http_response)) \
+        .result()
+    assert seen[0].status_code == 202 and {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)
+    with pytest.raises(ResourceNotFoundError):
+        redis.databases.get(rg, "redis-one", "default")  # the database goes with its cluster
+
+
+def test_access_keys_are_disabled_unless_enabled(redis: Any, rg: str) -> None:
+    _cluster(redis, rg)
+    db = _database(redis, rg)
+    assert db.access_keys_authentication == "Disabled"  # the 2025-07-01 default
+    with pytest.raises(HttpResponseError) as err:
+        redis.databases.list_keys(rg, "redis-one", "default")
+    assert err.value.status_code == 400
+
+
+def test_refused_bodies(redis: Any, rg: str) -> None:
+    from foundry_litellm.azure_ops import raw
+
+    with pytest.raises(HttpResponseError) as err:
+        redis.redis_enterprise.begin_create(rg, "bad--name", {"location": "eastus", "sku": {"name": "Balanced_B0"},
+                                                              "properties": {}}, cls=raw).result()
+    assert err.value.status_code == 400
+    _cluster(redis, rg)
+    with pytest.raises(HttpResponseError) as err:
+        redis.databases.begin_create(rg, "redis-one", "other", {"properties": {}}).result()
+    assert err.value.status_code == 400
+    with pytest.raises(HttpResponseError) as err:  # required on create (ClusterCreateProperties)
+        redis.redis_enterprise.begin_create(rg, "redis-two", {"location": "eastus", "sku": {"name": "Balanced_B0"},
+                                                              "properties": {}}, cls=raw).result()
+    assert err.value.status_code == 400
+    _database(redis, rg)
+    with pytest.raises(HttpResponseError) as err:  # set at create time only
+        _database(redis, rg, port=10001)
+    assert err.value.status_code == 400
+    with pytest.raises(HttpResponseError) as err:  # NoCluster may change; the clustered policies may not
+        _database(redis, rg, clusteringPolicy="OSSCluster")
+        _database(redis, rg, clusteringPolicy="EnterpriseCluster")
+    assert err.value.status_code == 400
+
+
+def test_private_endpoint_and_zone_group(redis: Any, rg: str, c: dict[str, Any]) -> None:
+    net, dns = c["net"], c["dns"]
+    net.virtual_networks.begin_create_or_update(rg, "v1", vnet_body(subnets={"pe": "10.0.1.0/24"})).result()
+    cluster = _cluster(redis, rg)
+    dns.private_zones.begin_create_or_update(rg, ZONE, {"location": "global"}).result()
+    subnet = f"{rid(rg, 'Microsoft.Network/virtualNetworks/v1')}/subnets/pe"
+    net.private_endpoints.begin_create_or_update(rg, "pe-redis", {"location": "eastus", "properties": {
+        "subnet": {"id": subnet}, "privateLinkServiceConnections": [{"name": "c", "properties": {
+            "privateLinkServiceId": cluster["id"], "groupIds": ["redisEnterprise"]}}]}}).result()
+    net.private_dns_zone_groups.begin_create_or_update(rg, "pe-redis", "default", {"properties": {
+        "privateDnsZoneConfigs": [{"name": "redis", "properties": {
+            "privateDnsZoneId": rid(rg, f"Microsoft.Network/privateDnsZones/{ZONE}")}}]}}).result()
+    record = dns.record_sets.get(rg, ZONE, "A", "redis-one.eastus")
+    assert [a.ipv4_address for a in record.a_records] == ["10.0.1.4"]
+    connections = redis.redis_enterprise.get(rg, "redis-one").private_endpoint_connections
+    assert [x.private_endpoint.id.rsplit("/", 1)[-1] for x in connections] == ["pe-redis"]
+    with pytest.raises(HttpResponseError) as err:  # the group id is the type's
+        net.private_endpoints.begin_create_or_update(rg, "pe-bad", {"location": "eastus", "properties": {
+            "subnet": {"id": subnet}, "privateLinkServiceConnections": [{"name": "c", "properties": {
+                "privateLinkServiceId": cluster["id"], "groupIds": ["redisCache"]}}]}}).result()
+    assert err.value.status_code == 400

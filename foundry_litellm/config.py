@@ -221,9 +221,6 @@ class GatewaySection(_Section):
     ui_username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "admin"
     log_prompts: bool = False
     http_only: bool = False  # keep a plain-HTTP listener as the reference does (not recommended)
-    # Azure Managed Redis shared by the replicas (rpm/tpm limits, cooldowns, usage-based routing); also on whenever
-    # max_replicas > 1, where each replica would otherwise count alone.
-    redis: bool = False
     waf: bool = False
     allowed_source_ips: list[str] = Field(default_factory=list)
     request_timeout_seconds: Annotated[int, Field(ge=600, le=86400)] = 600
@@ -231,7 +228,9 @@ class GatewaySection(_Section):
     models: list[ModelSection] = Field(default_factory=lambda: list(DEFAULT_MODELS))
     upstreams: list[UpstreamSection] = Field(default_factory=list)  # empty: OPENAI_API_BASE / OPENAI_API_KEY
     router: RouterSection = Field(default_factory=RouterSection)
-    redis: bool = False  # share LiteLLM's usage and cooldowns through Redis (also when max_replicas > 1)
+    # Azure Managed Redis shared by the replicas (rpm/tpm limits, cooldowns, usage-based routing); also on whenever
+    # max_replicas > 1, where each replica would otherwise count alone (``shared_state``).
+    redis: bool = False
 
     @property
     def upstream_names(self) -> list[str]:

@@ -42,8 +42,8 @@ PASSWORD = "redis-password"  # noqa: S105 - the secret's name, not a value
 
 
 def redis_on(config: Config) -> bool:
-    """Redis is deployed when asked for, or when more than one replica may run."""
-    return config.gateway.redis or config.gateway.max_replicas > 1
+    """Redis is deployed when the gateway's replicas share state (``GatewaySection.shared_state``)."""
+    return config.gateway.shared_state
 
 
 class ClusterOutputs(IdOutputs):

@@ -8,6 +8,7 @@ from typing import Any
 
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
+from foundry_litellm.errors import ConfigError
 from foundry_litellm.names import DNS_ZONES, OPTIONAL_DNS_ZONES
 from foundry_litellm.runner import Outcome
 from foundry_litellm.step import Step
@@ -87,6 +88,12 @@ def _data(config: Config) -> list[Step]:
 
 def pipeline(config: Config) -> list[Step]:
     """The ordered declaration of every step this configuration deploys."""
+    if config.gateway.upstreams:
+        # Rendered (gateway-config) but not deployable yet: no step writes their keys' Key Vault secrets, so the app
+        # would refer to secrets that do not exist. Refused before anything is sent rather than half deployed.
+        raise ConfigError("gateway.upstreams", "named upstreams are not deployed yet (their keys' Key Vault "
+                                               "secrets are not written); deploy with OPENAI_API_BASE and "
+                                               "OPENAI_API_KEY, and see the rendering with gateway-config")
     return with_registrations([
         ResourceGroup(),
         ManagedIdentity("gateway"),

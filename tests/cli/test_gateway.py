@@ -182,3 +182,14 @@ def test_gateway_config_shows_the_router_of_two_regions_and_a_fallback(workspace
     refused = workspace.run("gateway-config", extra_env=keys)
     assert refused.returncode == 2
     assert "'gpt-9' is not a configured model" in refused.stderr
+
+
+def test_named_upstreams_are_refused_by_deploy_before_anything_is_sent(workspace: Workspace) -> None:
+    # Their keys' Key Vault secrets are not written yet (issue 16 in progress): never a half-wired gateway.
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + ROUTED)
+    keys = {"EAST_KEY": "east-" + "e" * 32, "WEST_KEY": "west-" + "w" * 32}
+    for command in (["deploy", "--emulator", "--yes"], ["deploy", "--emulator", "--plan"]):
+        result = workspace.run(*command, extra_env=keys)
+        assert result.returncode == 2, result.stderr
+        assert "gateway.upstreams" in result.stderr and "not deployed yet" in result.stderr
+    assert workspace.requests() == []

@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: the tests' harness
 
 from _workspace import Workspace
+
+from tests.cli.conftest import is_write  # POST actions that only read (listKeys, sharedKeys) are not writes
 
 
 def main() -> None:
@@ -34,8 +37,8 @@ def main() -> None:
     finally:
         serve.terminate()
         serve.wait(timeout=10)
-    reads = sum(1 for r in again if r["method"] == "GET")
-    writes = len(again) - reads
+    writes = sum(1 for r in again if is_write(r))
+    reads = len(again) - writes
     print(f"no-op re-deploy: {reads} reads, {writes} writes, {wall:.2f} s wall"
           + (f" at {args.latency_ms} ms per request ({reads * args.latency_ms / 1000:.1f} s if sent one by one)"
              if args.latency_ms else ""))

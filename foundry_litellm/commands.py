@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from . import config as config_module
+from . import litellm_config
+from .config import Config
 from .engine import Options, Pipeline, Session, failures, first_failure
 from .errors import ToolError
 from .interrupts import Interrupted, Interrupts
@@ -188,7 +190,7 @@ def status(opts: Options) -> None:
         session.title = "status"
         results = session.runner().status()
         session.close_reporter()
-        _say_unchecked_key(results)
+        _say_unchecked_key(session.config, results)
         from steps import gateway_health
 
         health = gateway_health(session.ctx, results)
@@ -197,14 +199,15 @@ def status(opts: Options) -> None:
             raise first_failure(results)
 
 
-def _say_unchecked_key(results: list[StepResult]) -> None:
-    """Without OPENAI_API_KEY, status cannot compare the upstream key's fingerprint: say so, rather than an
-    "in sync" that a deploy with the key might contradict."""
-    if os.environ.get("OPENAI_API_KEY", "").strip():
-        return
+def _say_unchecked_key(config: Config, results: list[StepResult]) -> None:
+    """Without an upstream's key in the environment (OPENAI_API_KEY, or its ``key_env``), status cannot compare
+    the key's fingerprint: say so, rather than an "in sync" that a deploy with the key might contradict."""
+    unset = {f"key_vault_secret:{litellm_config.upstream_secret(upstream)}": variable
+             for upstream, variable in config.gateway.upstream_key_env.items()
+             if not os.environ.get(variable, "").strip()}
     for r in results:
-        if r.step == "key_vault_secret:openai-api-key" and r.outcome is Outcome.IN_SYNC:
-            r.note = "value not compared: OPENAI_API_KEY is not set"
+        if r.step in unset and r.outcome is Outcome.IN_SYNC:
+            r.note = f"value not compared: {unset[r.step]} is not set"
 
 
 def destroy(opts: Options, *, confirm: Confirm) -> None:

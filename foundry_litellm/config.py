@@ -136,6 +136,7 @@ DEFAULT_IMAGE = "ghcr.io/berriai/litellm:v1.108.7"  # the LTS line; the same rel
 # An upstream's name becomes part of a Key Vault secret name and of environment variable names.
 UPSTREAM_NAME = r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$"
 DEFAULT_UPSTREAM = "default"  # the implicit upstream of OPENAI_API_BASE / OPENAI_API_KEY
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
 
 
 class UpstreamSection(_Section):
@@ -235,6 +236,11 @@ class GatewaySection(_Section):
     @property
     def upstream_names(self) -> list[str]:
         return [u.name for u in self.upstreams] or [DEFAULT_UPSTREAM]
+
+    @property
+    def upstream_key_env(self) -> dict[str, str]:
+        """Each upstream's name -> the environment variable holding its key."""
+        return {u.name: u.key_env for u in self.upstreams} or {DEFAULT_UPSTREAM: OPENAI_KEY_ENV}
 
     @property
     def shared_state(self) -> bool:
@@ -404,6 +410,14 @@ class Config:
         return self.foundry.projects
 
     @property
+    def upstream_resource_ids(self) -> dict[str, str]:
+        """Each upstream reached through a private endpoint -> its account's ARM id (OPENAI_RESOURCE_ID for the
+        implicit one)."""
+        if self.gateway.upstreams:
+            return {u.name: u.resource_id for u in self.gateway.upstreams if u.resource_id}
+        return {DEFAULT_UPSTREAM: self.openai_resource_id} if self.openai_resource_id else {}
+
+    @property
     def token(self) -> str:
         return naming.resource_token(self.subscription_id, self.resource_group, self.location)
 
@@ -498,7 +512,7 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
     if not _GUID.fullmatch(sub):
         raise ConfigError("AZURE_SUBSCRIPTION_ID", f"'{sub}' is not a subscription id (a GUID)")
     space, subnets = _network(parsed.azure.location, parsed.network)
-    key_present = bool(env.get("OPENAI_API_KEY", "").strip())
+    key_present = bool(env.get(OPENAI_KEY_ENV, "").strip())
     base = _openai_base(env.get("OPENAI_API_BASE"))
     if parsed.gateway.upstreams:  # named upstreams replace the OPENAI_API_BASE / OPENAI_API_KEY shorthand
         missing = [u for u in parsed.gateway.upstreams if not env.get(u.key_env, "").strip()]
@@ -506,6 +520,9 @@ def load(path: Path | None = None, *, env: dict[str, str] | None = None, require
             raise ConfigError(missing[0].key_env, f"is not set: it holds the key of upstream '{missing[0].name}'")
         key_present, base = not missing, parsed.gateway.upstreams[0].base
     resource_id = env.get("OPENAI_RESOURCE_ID") or None
+    if resource_id and parsed.gateway.upstreams:  # which upstream's account would it be? Each names its own.
+        raise ConfigError("OPENAI_RESOURCE_ID", "is set while gateway.upstreams are configured: give the account's "
+                          "id as resource_id of its [[gateway.upstreams]] entry instead")
     if resource_id and not _ARM_ACCOUNT_ID.fullmatch(resource_id):
         raise ConfigError("OPENAI_RESOURCE_ID", f"'{resource_id}' is not the ARM id of a Cognitive Services "
                           "account (/subscriptions/<id>/resourceGroups/<rg>/providers/"

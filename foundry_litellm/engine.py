@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from . import config as config_module
-from . import logs
+from . import litellm_config, logs
 from .clients import CLOUDS, Clients, Target
 from .config import Config
 from .context import Managed, RunContext
@@ -111,9 +111,10 @@ class Session:
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
             secret_values = SecretValues()
-            key = os.environ.get("OPENAI_API_KEY", "").strip()
-            if key:
-                secret_values.put("openai-api-key", key)
+            for upstream, variable in self.config.gateway.upstream_key_env.items():
+                key = os.environ.get(variable, "").strip()
+                if key:
+                    secret_values.put(litellm_config.upstream_secret(upstream), key)
             self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, _Progress(self),
                                   time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge,
                                   rotate=self.options.rotate)

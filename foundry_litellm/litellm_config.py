@@ -11,14 +11,15 @@ import yaml
 
 from .config import DEFAULT_UPSTREAM, GatewaySection, ModelSection, ModelUpstream
 
-# Container app secret names (Key Vault references) and the environment variables they feed.
+# Container app secret names (Key Vault references) and the environment variables they feed; the upstreams' keys
+# are added per upstream (secret_env).
 SECRET_ENV = {
     "LITELLM_MASTER_KEY": "litellm-master-key",
     "LITELLM_SALT_KEY": "litellm-salt-key",
     "UI_PASSWORD": "litellm-ui-password",
     "DATABASE_URL": "database-url",
-    "AZURE_API_KEY": "openai-api-key",
 }
+UPSTREAM_KEY_SECRET = "openai-api-key"  # noqa: S105 - a secret's name: the implicit upstream's key, and the prefix of named ones'
 CONFIG_SECRET = "litellm-config"  # noqa: S105 - a secret's name: the rendered file, delivered as a plain app secret on a Secret volume
 CONFIG_DIR = "/app/config"
 CONFIG_FILE = "config.yaml"
@@ -43,12 +44,12 @@ def upstream_env(name: str) -> tuple[str, str]:
 
 def upstream_secret(name: str) -> str:
     """The Key Vault secret (and container app secret) holding an upstream's key."""
-    return "openai-api-key" if name == DEFAULT_UPSTREAM else f"openai-api-key-{name}"
+    return UPSTREAM_KEY_SECRET if name == DEFAULT_UPSTREAM else f"{UPSTREAM_KEY_SECRET}-{name}"
 
 
 def secret_env(gateway: GatewaySection) -> dict[str, str]:
     """Every secret variable of the app -> its secret's name: the generated ones and one key per upstream."""
-    env = {k: v for k, v in SECRET_ENV.items() if k != "AZURE_API_KEY"}
+    env = dict(SECRET_ENV)
     env.update({upstream_env(name)[1]: upstream_secret(name) for name in gateway.upstream_names})
     return env
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
-from foundry_litellm.errors import ConfigError
 from foundry_litellm.names import DNS_ZONES, OPTIONAL_DNS_ZONES
 from foundry_litellm.runner import Outcome
 from foundry_litellm.step import Step
@@ -19,9 +18,9 @@ from .cosmos_account import CosmosAccount
 from .foundry import foundry_steps, retired_project_steps
 from .foundry_account import FoundryAccount
 from .foundry_project import FoundryProject
-from .gateway import gateway_steps
+from .gateway import gateway_steps, retired_upstream_steps
 from .key_vault import KeyVault, gateway_secrets_user
-from .key_vault_secret import SECRETS, KeyVaultSecret
+from .key_vault_secret import KeyVaultSecret, from_environment, vault_secrets
 from .litellm_app import LiteLLMApp
 from .log_analytics_workspace import LogAnalyticsWorkspace
 from .managed_identity import ManagedIdentity
@@ -40,10 +39,6 @@ from .search_service import SearchService
 from .storage_account import StorageAccount
 from .subnet import Subnet
 from .virtual_network import VirtualNetwork
-
-# Stands for an upstream account no longer configured: enough to rebuild (and delete) its endpoint's steps.
-UNKNOWN_UPSTREAM = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/unknown/providers/"
-                    "Microsoft.CognitiveServices/accounts/unknown")
 
 
 def _zones(config: Config) -> list[str]:
@@ -71,7 +66,7 @@ def _network(config: Config) -> list[Step]:
 def _data(config: Config) -> list[Step]:
     return [
         KeyVault(),
-        *(KeyVaultSecret(s) for s in SECRETS),
+        *(KeyVaultSecret(s) for s in vault_secrets(config)),
         PostgresCredentials(),
         gateway_secrets_user(),
         StorageAccount(),
@@ -88,12 +83,6 @@ def _data(config: Config) -> list[Step]:
 
 def pipeline(config: Config) -> list[Step]:
     """The ordered declaration of every step this configuration deploys."""
-    if config.gateway.upstreams:
-        # Rendered (gateway-config) but not deployable yet: no step writes their keys' Key Vault secrets, so the app
-        # would refer to secrets that do not exist. Refused before anything is sent rather than half deployed.
-        raise ConfigError("gateway.upstreams", "named upstreams are not deployed yet (their keys' Key Vault "
-                                               "secrets are not written); deploy with OPENAI_API_BASE and "
-                                               "OPENAI_API_KEY, and see the rendering with gateway-config")
     return with_registrations([
         ResourceGroup(),
         ManagedIdentity("gateway"),
@@ -134,11 +123,18 @@ def retired(config: Config, recorded: set[str]) -> list[Step]:
         foundry=config.foundry.model_copy(update={"public_network_access": "Disabled"}),
         gateway=config.gateway.model_copy(update={"http_only": False, "redis": True}),
         postgres=config.postgres.model_copy(update={"threat_protection": True}),
-        openai_resource_id=config.openai_resource_id or UNKNOWN_UPSTREAM,
     )
     current = {s.name for s in pipeline(config)}
     optional = [s for s in pipeline(everything) if s.name in recorded and s.name not in current]
-    return optional + retired_project_steps(config, recorded)
+    return optional + _retired_upstreams(recorded, current) + retired_project_steps(config, recorded)
+
+
+def _retired_upstreams(recorded: set[str], current: set[str]) -> list[Step]:
+    """The keys and private endpoints of upstreams no longer configured. A key's secret stays in Key Vault (its
+    management plane cannot delete one; it goes with the vault): only the state forgets it."""
+    keys = [KeyVaultSecret(name.split(":", 1)[1]) for name in sorted(recorded - current)
+            if name.startswith("key_vault_secret:") and from_environment(name.split(":", 1)[1])]
+    return [*keys, *retired_upstream_steps(recorded, current)]
 
 
 def deployment_outputs(ctx: RunContext) -> dict[str, object]:

@@ -1,8 +1,9 @@
 """Secrets in the gateway's Key Vault, written through the management plane (which works while the vault's
 public network access is disabled; the data plane would not).
 
-- ``openai-api-key`` comes from OPENAI_API_KEY; a SHA-256 fingerprint in its tags shows a change of the
-  environment's value without reading the secret back, and only then is it rewritten.
+- ``openai-api-key`` comes from OPENAI_API_KEY, or, with named upstreams, ``openai-api-key-<name>`` from each
+  upstream's ``key_env``; a SHA-256 fingerprint in its tags shows a change of the environment's value without
+  reading the secret back, and only then is it rewritten.
 - ``litellm-master-key``, ``litellm-salt-key`` and ``litellm-ui-password`` are generated once and never
   changed by a re-run: LiteLLM cannot decrypt its stored credentials if the salt key changes.
 """
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from foundry_litellm import secrets
+from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
+from foundry_litellm.litellm_config import UPSTREAM_KEY_SECRET, upstream_secret
 from foundry_litellm.step import ArmStep, Json
 
 from .key_vault import KeyVault
@@ -25,8 +28,21 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "litellm-salt-key": secrets.litellm_key,
     "litellm-ui-password": lambda: secrets.password(24),
 }
-FROM_ENVIRONMENT = {"openai-api-key"}
-SECRETS = ("openai-api-key", *GENERATORS)  # every secret of this step kind, in deploy order
+
+
+def from_environment(secret: str) -> bool:
+    """An upstream's key: its value comes from the environment, never generated."""
+    return secret == UPSTREAM_KEY_SECRET or secret.startswith(f"{UPSTREAM_KEY_SECRET}-")
+
+
+def upstream_keys(config: Config) -> list[str]:
+    """The secrets of the configured upstreams' keys."""
+    return [upstream_secret(name) for name in config.gateway.upstream_names]
+
+
+def vault_secrets(config: Config) -> list[str]:
+    """Every secret of this step kind the configuration needs, in deploy order."""
+    return [*upstream_keys(config), *GENERATORS]
 
 
 def master_key_replaceable(ctx: RunContext) -> bool:
@@ -53,7 +69,7 @@ class KeyVaultSecret(ArmStep):
     tagged = True
 
     def __init__(self, secret: str) -> None:
-        if secret not in GENERATORS and secret not in FROM_ENVIRONMENT:
+        if secret not in GENERATORS and not from_environment(secret):
             raise ValueError(f"unknown secret {secret}")
         self.secret = secret
         self.name = f"key_vault_secret:{secret}"
@@ -65,7 +81,7 @@ class KeyVaultSecret(ArmStep):
 
     def body(self, ctx: RunContext) -> Json:
         tags: dict[str, str] = {}
-        if self.secret in FROM_ENVIRONMENT:
+        if from_environment(self.secret):
             value = ctx.secrets.get(self.secret)
             if value is not None:  # status and destroy run without the environment's value
                 tags[secrets.FINGERPRINT_TAG] = secrets.fingerprint(value)
@@ -84,7 +100,7 @@ class KeyVaultSecret(ArmStep):
         return changes
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        if self.secret in FROM_ENVIRONMENT:
+        if from_environment(self.secret):
             value = ctx.secrets.get(self.secret)
             if value is None:
                 raise ValueError(f"{self.secret} has no value in this run")

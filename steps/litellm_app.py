@@ -17,7 +17,7 @@ from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
 from .container_apps_environment import WORKLOAD_PROFILE, ContainerAppsEnvironment
 from .key_vault import gateway_secrets_user
-from .key_vault_secret import SECRETS, KeyVaultSecret
+from .key_vault_secret import GENERATORS, KeyVaultSecret
 from .managed_identity import ManagedIdentity
 from .postgres_credentials import DATABASE_URL, PASSWORD, PostgresCredentials
 from .postgres_server import PostgresDatabase
@@ -32,6 +32,9 @@ from .secret_writes import MASTER_KEY
 # secrets and the write is refused (azure-container-apps#1159, #930).
 RBAC_WAIT = 15 * 60
 CONFIG_HASH_ENV = "FOUNDRY_LITELLM_CONFIG_SHA256"
+# The versions of the upstreams' keys: a changed key starts a new revision (the running one keeps the value it
+# resolved at start).
+KEY_VERSIONS_ENV = "FOUNDRY_LITELLM_UPSTREAM_KEY_VERSIONS"
 
 
 def public_url(ctx: RunContext) -> str:
@@ -67,16 +70,17 @@ class LiteLLMApp(ArmStep):
     name = "litellm_app"
     title = "LiteLLM container app"
     depends_on = (ContainerAppsEnvironment(), ManagedIdentity("gateway"), PublicIp(), gateway_secrets_user(),
-                  PostgresDatabase(), PostgresCredentials(), *(KeyVaultSecret(s) for s in SECRETS),
+                  PostgresDatabase(), PostgresCredentials(), *(KeyVaultSecret(s) for s in GENERATORS),
                   PrivateDnsZoneGroup(DATA_ENDPOINTS["key_vault"]), PrivateDnsZoneGroup(DATA_ENDPOINTS["postgres"]))
     sdk = Sdk("containerapps", "container_apps")
     arm_type = "Microsoft.App/containerApps"
     create_timeout = 60 * 60
 
-    def __init__(self, *, redis: bool = False) -> None:
-        # With Redis on, the app waits for the secret of its key and for its private DNS records.
-        if redis:
-            self.depends_on = (*type(self).depends_on, RedisPassword(), PrivateDnsZoneGroup(REDIS_ENDPOINT))
+    def __init__(self, *, redis: bool = False, upstream_keys: tuple[str, ...] = ()) -> None:
+        # The app waits for the secrets of its upstreams' keys; with Redis on, for the secret of its key and for
+        # its private DNS records.
+        redis_steps = (RedisPassword(), PrivateDnsZoneGroup(REDIS_ENDPOINT)) if redis else ()
+        self.depends_on = (*type(self).depends_on, *(KeyVaultSecret(s) for s in upstream_keys), *redis_steps)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.litellm_app,)
@@ -94,7 +98,7 @@ class LiteLLMApp(ArmStep):
         image = f"{gateway.image}@{gateway.digest}" if gateway.digest else gateway.image
         rendered = litellm_config.render(gateway)
         secrets: list[Json] = [{"name": name, "keyVaultUrl": self._secret_uri(ctx, name), "identity": identity}
-                               for name in sorted(set(litellm_config.SECRET_ENV.values()))]
+                               for name in sorted(set(litellm_config.secret_env(gateway).values()))]
         if redis_on(ctx.config):
             secrets.append({"name": REDIS_PASSWORD, "keyVaultUrl": ctx.output_of(RedisPassword())["uri"],
                             "identity": identity})
@@ -105,6 +109,9 @@ class LiteLLMApp(ArmStep):
         # A rotated master key must start a new revision: the running one keeps the value it resolved.
         env.append({"name": "FOUNDRY_LITELLM_MASTER_KEY_VERSION",
                     "value": ctx.output_of(KeyVaultSecret(MASTER_KEY))["version"]})
+        env.append({"name": KEY_VERSIONS_ENV, "value": ",".join(
+            f"{name}={ctx.output_of(KeyVaultSecret(litellm_config.upstream_secret(name)))['version']}"
+            for name in gateway.upstream_names)})
         env += _redis_environment(ctx)
         return {"location": ctx.location,
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}},

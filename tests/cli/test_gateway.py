@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import yaml
 
@@ -94,26 +95,30 @@ def test_gateway_config_prints_the_rendered_file_without_secrets(workspace: Work
     assert workspace.env["OPENAI_API_KEY"] not in result.stdout
 
 
-def test_an_upstream_account_in_another_subscription_gets_an_endpoint_awaiting_approval(workspace: Workspace) -> None:
-    """A cross-subscription endpoint needs the owner's approval (Learn "Manage a private endpoint connection"):
-    the deploy says so and goes on instead of waiting."""
+def _foreign_account(workspace: Workspace, subscription: str) -> str:
+    """An Azure OpenAI account in another subscription, created in the workspace's emulator; its id."""
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     from foundry_litellm.emulator import Emulator
     from tests.conftest import FakeCredential
 
-    other = "11111111-2222-3333-4444-555555555555"
-    upstream = (f"/subscriptions/{other}/resourceGroups/rg-upstream/providers/Microsoft.CognitiveServices/"
-                "accounts/upstream-openai")
     with Emulator(workspace.emulator_dir, time_scale=0.002) as emu:
         kw = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
-        ResourceManagementClient(FakeCredential(), other, **kw).resource_groups.create_or_update(
+        ResourceManagementClient(FakeCredential(), subscription, **kw).resource_groups.create_or_update(
             "rg-upstream", {"location": "eastus2"})
         body = {"location": "eastus2", "kind": "OpenAI", "sku": {"name": "S0"},
                 "properties": {"customSubDomainName": "upstream-openai-tests"}}
-        CognitiveServicesManagementClient(FakeCredential(), other, **kw).accounts.begin_create(
+        CognitiveServicesManagementClient(FakeCredential(), subscription, **kw).accounts.begin_create(
             "rg-upstream", "upstream-openai", json.dumps(body).encode()).result()
+    return (f"/subscriptions/{subscription}/resourceGroups/rg-upstream/providers/Microsoft.CognitiveServices/"
+            "accounts/upstream-openai")
+
+
+def test_an_upstream_account_in_another_subscription_gets_an_endpoint_awaiting_approval(workspace: Workspace) -> None:
+    """A cross-subscription endpoint needs the owner's approval (Learn "Manage a private endpoint connection"):
+    the deploy says so and goes on instead of waiting."""
+    upstream = _foreign_account(workspace, "11111111-2222-3333-4444-555555555555")
     result = workspace.run("deploy", "--emulator", "--yes", "-o", "json", extra_env={"OPENAI_RESOURCE_ID": upstream})
     assert result.returncode == 0, result.stderr
     assert "waiting for approval by the owner of" in result.stderr
@@ -184,12 +189,58 @@ def test_gateway_config_shows_the_router_of_two_regions_and_a_fallback(workspace
     assert "'gpt-9' is not a configured model" in refused.stderr
 
 
-def test_named_upstreams_are_refused_by_deploy_before_anything_is_sent(workspace: Workspace) -> None:
-    # Their keys' Key Vault secrets are not written yet (issue 16 in progress): never a half-wired gateway.
-    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + ROUTED)
+def _secret_puts(entries: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(e["path"]).rsplit("/", 1)[-1]: e["body"]["properties"]["value"] for e in writes(entries)
+            if e["method"] == "PUT" and "/secrets/" in str(e["path"]).lower()}
+
+
+def _app_env(workspace: Workspace) -> dict[str, str]:
+    app = next(r for r in workspace.world()["resources"].values() if r["type"] == "Microsoft.App/containerApps")
+    container = app["body"]["properties"]["template"]["containers"][0]
+    return {e["name"]: e.get("value") or f"secret:{e['secretRef']}" for e in container["env"]}
+
+
+def test_named_upstreams_deploy_their_keys_endpoints_and_app_wiring(workspace: Workspace) -> None:
+    """Each upstream's key in Key Vault under its own name, fed to the app; an upstream with resource_id gets its
+    private endpoint; a changed key rewrites that secret and starts a new revision; a removed upstream goes."""
+    other = "11111111-2222-3333-4444-555555555555"
+    account = _foreign_account(workspace, other)
+    routed = ROUTED.replace('key_env = "EAST_KEY"\n', f'key_env = "EAST_KEY"\nresource_id = "{account}"\n')
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG + routed)
     keys = {"EAST_KEY": "east-" + "e" * 32, "WEST_KEY": "west-" + "w" * 32}
-    for command in (["deploy", "--emulator", "--yes"], ["deploy", "--emulator", "--plan"]):
-        result = workspace.run(*command, extra_env=keys)
-        assert result.returncode == 2, result.stderr
-        assert "gateway.upstreams" in result.stderr and "not deployed yet" in result.stderr
-    assert workspace.requests() == []
+    deployed = workspace.run("deploy", "--emulator", "--yes", "-o", "json", extra_env=keys)
+    assert deployed.returncode == 0, deployed.stderr
+    written = _secret_puts(workspace.requests())
+    assert written["openai-api-key-east"] == keys["EAST_KEY"] and written["openai-api-key-west"] == keys["WEST_KEY"]
+    assert "openai-api-key" not in written  # OPENAI_API_KEY is set in the environment, but not used
+    env = _app_env(workspace)
+    assert env["AZURE_API_BASE_EAST"] == "https://acct-east.openai.azure.com"
+    assert env["AZURE_API_KEY_EAST"] == "secret:openai-api-key-east"
+    assert env["AZURE_API_KEY_WEST"] == "secret:openai-api-key-west" and "AZURE_API_KEY" not in env
+    steps = workspace.state()["steps"]
+    assert "private_endpoint:openai-east" in steps and "private_endpoint:openai-west" not in steps
+    assert "key_vault_secret:openai-api-key" not in steps
+    assert not any(v in json.dumps(steps) for v in keys.values())
+
+    seen = len(workspace.requests())
+    assert workspace.run("deploy", "--emulator", "--yes", extra_env=keys).returncode == 0
+    assert writes(workspace.requests()[seen:]) == []
+
+    rotated = {**keys, "WEST_KEY": "west-rotated-" + "r" * 32}
+    status = workspace.run("status", "--emulator", "-o", "json", extra_env=rotated)
+    drifted = {s["step"] for s in json.loads(status.stdout)["steps"] if s["outcome"] != "in sync"}
+    assert drifted == {"key_vault_secret:openai-api-key-west"}
+    seen = len(workspace.requests())
+    assert workspace.run("deploy", "--emulator", "--yes", extra_env=rotated).returncode == 0
+    changed = writes(workspace.requests()[seen:])
+    assert _secret_puts(changed) == {"openai-api-key-west": rotated["WEST_KEY"]}
+    assert len(changed) == 2 and "/containerapps/" in str(changed[1]["path"]).lower()  # the new revision
+
+    # Back to one upstream without a private endpoint: the east endpoint is deleted, the keys forgotten.
+    (workspace.path / "foundry-litellm.toml").write_text(CONFIG)
+    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    steps = workspace.state()["steps"]
+    assert not [name for name in steps if "openai-api-key-" in name or name.endswith(":openai-east")]
+    assert "key_vault_secret:openai-api-key" in steps
+    assert not [r for r in workspace.world()["resources"].values()
+                if r["type"] == "Microsoft.Network/privateEndpoints" and r["body"]["name"].startswith("pe-openai-")]

@@ -96,14 +96,16 @@ def test_secrets_are_generated_once_and_never_leak(workspace: Workspace) -> None
         assert value not in bodies
 
 
-def test_a_changed_openai_key_updates_only_that_secret(workspace: Workspace) -> None:
+def test_a_changed_openai_key_updates_that_secret_and_starts_a_new_revision(workspace: Workspace) -> None:
     assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
     seen = len(workspace.requests())
     changed = workspace.run("deploy", "--emulator", "--yes", "-o", "json",
                             extra_env={"OPENAI_API_KEY": "a-rotated-upstream-key-9876543210"})
     assert changed.returncode == 0, changed.stderr
     puts = writes(workspace.requests()[seen:])
-    assert [p["path"].rsplit("/", 1)[-1] for p in puts] == ["openai-api-key"]
+    # The running revision keeps the key it resolved at start: the app follows the secret's new version.
+    assert [p["path"].rsplit("/", 1)[-1] for p in puts] == ["openai-api-key", puts[1]["path"].rsplit("/", 1)[-1]]
+    assert "/containerapps/" in puts[1]["path"].lower()
     assert puts[0]["body"]["properties"]["value"] == "a-rotated-upstream-key-9876543210"
 
 

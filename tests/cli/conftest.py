@@ -17,6 +17,7 @@ import pytest
 
 from foundry_litellm.emulator.admin import AdminClient
 from tests.conftest import SUBSCRIPTION
+from tests.tools import stop
 
 CONFIG = """\
 environment = "test"
@@ -191,12 +192,7 @@ def served(workspace: Workspace, faults: dict[str, Any] | None = None,
             info = json.loads(line)
             yield Served(info["url"], info["ca_cert"], Path(info["data_dir"]), proc)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
 
 
 def path_key(entry_or_path: Entry | str) -> str:

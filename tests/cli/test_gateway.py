@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from foundry_litellm.config import DEFAULT_MODELS, ModelSection
+from tests.unit.test_gateway_router import ROUTED
 
 from .conftest import CONFIG, Workspace, writes
 
@@ -148,29 +149,6 @@ def test_waf_allow_list_and_plain_http_shape_the_gateway(workspace: Workspace) -
     assert https["properties"]["sourceAddressPrefixes"] == ["203.0.113.0/24"]
 
 
-ROUTED = '''
-[[gateway.upstreams]]
-name = "east"
-base = "https://acct-east.openai.azure.com"
-key_env = "EAST_KEY"
-
-[[gateway.upstreams]]
-name = "west"
-base = "https://acct-west.openai.azure.com"
-key_env = "WEST_KEY"
-
-[[gateway.models]]
-name = "gpt-4.1"
-deployment = "gpt-4.1"
-api_version = "2025-01-01-preview"
-upstreams = [{ name = "east", order = 1, rpm = 600 }, { name = "west", order = 2 }]
-fallbacks = ["gpt-4.1-mini"]
-
-[[gateway.models]]
-name = "gpt-4.1-mini"
-deployment = "gpt-4.1-mini"
-api_version = "2024-10-21"
-'''
 
 
 def test_gateway_config_shows_the_router_of_two_regions_and_a_fallback(workspace: Workspace) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import free_port
+from tests.tools import free_port, stop
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,4 @@ def running_redis(workdir: Path, *, tls: bool = False) -> Iterator[Redis]:
                 time.sleep(0.1)
         yield Redis("127.0.0.1", port, password, ca_file)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)

@@ -13,7 +13,8 @@ from foundry_litellm.errors import ConfigError
 
 ENV = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000001", "EAST_KEY": "e" * 32, "WEST_KEY": "w" * 32}
 BASE = '[azure]\nresource_group = "rg"\nlocation = "eastus2"\n'
-TWO_REGIONS = BASE + '''
+# Two regions and a fallback model (the README's example); the CLI tests deploy it too.
+ROUTED = '''
 [[gateway.upstreams]]
 name = "east"
 base = "https://acct-east.openai.azure.com"
@@ -35,7 +36,8 @@ fallbacks = ["gpt-4.1-mini"]
 name = "gpt-4.1-mini"
 deployment = "gpt-4.1-mini"
 api_version = "2024-10-21"
-
+'''
+TWO_REGIONS = BASE + ROUTED + '''
 [gateway.router]
 strategy = "usage-based-routing-v2"
 cooldown_time = 30

@@ -28,7 +28,8 @@ def tails(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mappi
             after.setdefault(dep, []).append(name)
     tail: dict[str, float] = {}
     for name in reversed(order):
-        tail[name] = weight.get(name, 0.0) + max((tail[n] for n in after[name]), default=0.0)
+        # .get: in a cycle (which the runner then refuses) a later step is not known yet
+        tail[name] = weight.get(name, 0.0) + max((tail.get(n, 0.0) for n in after[name]), default=0.0)
     return tail
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 
-def earliest_starts(order: Sequence[str], deps: Mapping[str, Iterable[str]],
-                    weight: Mapping[str, float]) -> dict[str, float]:
-    """Each step's earliest start with unbounded parallelism: the longest chain of its dependencies' durations."""
+def earliest_starts(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mapping[str, float],
+                    lag: Mapping[tuple[str, str], float] | None = None) -> dict[str, float]:
+    """Each step's earliest start with unbounded parallelism: the longest chain of its dependencies' durations, and
+    of the ``lag`` a step must leave after a dependency ends ((dependency, step) -> seconds: a role's propagation)."""
+    lag = lag or {}
     start: dict[str, float] = {}
     for name in order:
-        start[name] = max((start[d] + weight.get(d, 0.0) for d in deps.get(name, ())), default=0.0)
+        start[name] = max((start[d] + weight.get(d, 0.0) + lag.get((d, name), 0.0) for d in deps.get(name, ())),
+                          default=0.0)
     return start
 
 
@@ -43,11 +46,12 @@ def one_machine(jobs: Iterable[tuple[float, float]]) -> float:
 
 
 def tight_bound(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mapping[str, float],
-                serialized: Mapping[str, Iterable[str]]) -> tuple[float, str]:
+                serialized: Mapping[str, Iterable[str]],
+                lag: Mapping[tuple[str, str], float] | None = None) -> tuple[float, str]:
     """A lower bound of any schedule's makespan, and what sets it ("critical path" or the key): the DAG's critical
     path, or for each set of steps that run one at a time (``serialized``: lock key -> steps), those steps
     scheduled one at a time from their earliest starts, whichever ends last."""
-    start = earliest_starts(order, deps, weight)
+    start = earliest_starts(order, deps, weight, lag)
     best = (max((start[n] + weight.get(n, 0.0) for n in order), default=0.0), "critical path")
     for key, names in serialized.items():
         end = one_machine((start[n], weight.get(n, 0.0)) for n in names)

@@ -38,3 +38,10 @@ def test_tight_bound_serializes_the_steps_of_one_key_from_their_earliest_starts(
     # alone ends at 8, beyond the critical path's 7. e shares a key with a: a 0-1, e 1-4.
     bound = tight_bound(ORDER, DEPS, WEIGHT, {"account": ["b", "c"], "vnet": ["a", "e"]})
     assert bound == (8.0, "account")
+
+
+def test_a_lag_after_a_dependency_delays_the_step_and_the_bound() -> None:
+    # d may start only 4 after c ends (as a capability host after its roles propagate): 1 + 2 + 4 = 7, end 8
+    lag = {("c", "d"): 4.0}
+    assert earliest_starts(ORDER, DEPS, WEIGHT, lag)["d"] == 7.0
+    assert tight_bound(ORDER, DEPS, WEIGHT, {}, lag) == (8.0, "critical path")

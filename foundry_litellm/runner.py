@@ -11,12 +11,12 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import azure_ops, retry
+from . import azure_ops, retry, schedule
 from .context import Managed, RunContext, Unknown
 from .diff import Change
 from .errors import Kept, StateLockLost, ToolError
@@ -115,6 +115,28 @@ class ImmutableChange(ToolError):
     """Deploy refuses, before sending anything, a change Azure cannot make in place (exit 2: bad input)."""
 
     exit_code = 2
+
+
+@dataclass
+class _Schedule:
+    """One ``_execute``'s steps, their order of preference and what became of them so far."""
+
+    steps: dict[str, Step]
+    deps: dict[str, set[str]]
+    order: list[str]  # preferred first (priority_order)
+    results: dict[str, StepResult] = field(default_factory=dict)
+    running: dict[Future[StepResult], Step] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)  # lock keys of the steps running
+    # lock key -> the step whose operation outlived its timeout (Azure still holds the key)
+    still_running: dict[str, str] = field(default_factory=dict)
+    keys_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    announced: set[str] = field(default_factory=set)  # deferred steps whose wait was reported
+
+    def keys(self, step: Step, ctx: RunContext) -> frozenset[str]:
+        """The step's lock keys, computed once: the scheduler asks on every pass."""
+        if step.name not in self.keys_of:
+            self.keys_of[step.name] = step.lock_keys(ctx)
+        return self.keys_of[step.name]
 
 
 class Runner:
@@ -367,62 +389,83 @@ class Runner:
                  write: bool, reverse: bool = False) -> list[StepResult]:
         """Run ``work`` over ``steps`` in dependency order (reversed for deletion), in parallel where the
         dependencies and lock keys allow; dependencies on steps outside ``steps`` are already satisfied."""
-        by_name = {s.name: s for s in steps}
-        deps: dict[str, set[str]] = {s.name: set() for s in steps}
-        for step in steps:
-            for dep in step.depends_on:
-                if dep.name in by_name:
-                    (deps[dep.name] if reverse else deps[step.name]).add(step.name if reverse else dep.name)
-        results: dict[str, StepResult] = {}
-        running: dict[Future[StepResult], Step] = {}
-        held: set[str] = set()
-        still_running: dict[str, str] = {}  # lock key -> the step whose operation outlived its timeout
-        order = [s.name for s in (reversed(steps) if reverse else steps)]
+        deps = _dependencies(steps, reverse)
+        # Ready steps start longest remaining chain first: free slots and free lock keys go to the critical path.
+        order = priority_order(steps, deps, _recorded_durations(self.ctx), self.ctx.time_scale, reverse=reverse)
+        run = _Schedule({s.name: s for s in steps}, deps, order)
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step")
         try:
-            while len(results) < len(steps):
+            while len(run.results) < len(steps):
                 if self.stop.is_set():
-                    self._leave(steps, running, results)
+                    self._leave(steps, run.running, run.results)
                     break
-                before = len(results)
-                for name in order:
-                    step = by_name[name]
-                    if name in results or step in running.values() or len(running) >= self.parallel:
-                        continue
-                    if not deps[name] <= set(results):
-                        continue
-                    keys = step.lock_keys(self.ctx) if write else frozenset()
-                    settled = _settled_without_running(step, [results[d] for d in sorted(deps[name])], reverse,
-                                                       [still_running[k] for k in keys if k in still_running],
-                                                       self._lock_lost)
-                    if settled is not None:
-                        results[name] = settled
-                        self.reporter.finished(settled)
-                        continue
-                    if keys & held:
-                        continue
-                    held |= keys
-                    running[pool.submit(self._timed, step, work)] = step
-                if not running:
-                    if len(results) == before:
-                        stuck = [n for n in order if n not in results]
+                before = len(run.results)
+                soonest = self._start_ready(run, pool, work, write=write, reverse=reverse)
+                # A bounded wait: Ctrl-C (``stop``) is noticed within a quarter second; a deferred step on time.
+                timeout = 0.25 if soonest is None else min(0.25, max(0.0, soonest - time.time()))
+                if not run.running:
+                    if soonest is None and len(run.results) == before:
+                        stuck = [n for n in order if n not in run.results]
                         raise ToolError(f"steps {stuck} can never run: their dependencies form a cycle")
+                    if soonest is not None:
+                        self.stop.wait(timeout)
                     continue
-                # A bounded wait: Ctrl-C (``stop``) is noticed within a quarter second.
-                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                done, _ = wait(list(run.running), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
-                    step = running.pop(future)
-                    if write:
-                        held -= step.lock_keys(self.ctx)
-                        if isinstance(future.result().exception, azure_ops.OperationTimeout):
-                            still_running.update(dict.fromkeys(step.lock_keys(self.ctx), step.name))
-                    results[step.name] = future.result()
-                    self._results[step.name] = results[step.name]
-                    self.reporter.finished(results[step.name])
+                    self._collect(run, future, write=write)
         finally:
             # Interrupted: the threads of operations left in flight are abandoned, not waited for.
             pool.shutdown(wait=not self.interrupted, cancel_futures=True)
-        return [results[s.name] for s in steps]
+        return [run.results[s.name] for s in steps]
+
+    def _start_ready(self, run: _Schedule, pool: ThreadPoolExecutor, work: Callable[[Step], StepResult], *,
+                     write: bool, reverse: bool) -> float | None:
+        """Start, critical path first, every step whose dependencies are done and whose lock keys are free, while
+        slots are; settle those that must not run. Returns the soonest time a deferred step waits for, if any."""
+        soonest: float | None = None
+        for name in run.order:
+            step = run.steps[name]
+            if name in run.results or step in run.running.values() or len(run.running) >= self.parallel:
+                continue
+            if not all(d in run.results for d in run.deps[name]):
+                continue
+            keys = run.keys(step, self.ctx) if write else frozenset()
+            settled = _settled_without_running(step, [run.results[d] for d in sorted(run.deps[name])], reverse,
+                                               [run.still_running[k] for k in keys if k in run.still_running],
+                                               self._lock_lost)
+            if settled is not None:
+                run.results[name] = settled
+                self.reporter.finished(settled)
+                continue
+            until = self._not_before(run, step) if write and not reverse else 0.0
+            if until > time.time():  # its slot and lock keys stay free for others meanwhile
+                soonest = until if soonest is None else min(soonest, until)
+                continue
+            if keys & run.held:
+                continue
+            run.held |= keys
+            log.debug("step %s starts", name)
+            run.running[pool.submit(self._timed, step, work)] = step
+        return soonest
+
+    def _not_before(self, run: _Schedule, step: Step) -> float:
+        """When the step may start (``Step.not_before``), said once to the reporter when that is later than now."""
+        until, why = step.not_before(self.ctx)
+        if until > time.time() and step.name not in run.announced:
+            run.announced.add(step.name)
+            self.reporter.progress(step, why)
+        return until
+
+    def _collect(self, run: _Schedule, future: Future[StepResult], *, write: bool) -> None:
+        """Record a finished step and free its lock keys (kept busy if its operation outlived its timeout)."""
+        step = run.running.pop(future)
+        log.debug("step %s ended", step.name)
+        if write:
+            run.held -= run.keys_of[step.name]
+            if isinstance(future.result().exception, azure_ops.OperationTimeout):
+                run.still_running.update(dict.fromkeys(run.keys_of[step.name], step.name))
+        run.results[step.name] = self._results[step.name] = future.result()
+        self.reporter.finished(run.results[step.name])
 
     def _leave(self, steps: list[Step], running: dict[Future[StepResult], Step],
                results: dict[str, StepResult]) -> None:
@@ -509,6 +552,38 @@ def _settled_without_running(step: Step, deps: list[StepResult], reverse: bool,
         return StepResult(step.name, step.title, Outcome.SKIPPED,
                           note=f"{busy[0]}'s operation is still running in Azure")
     return None
+
+
+def _dependencies(steps: list[Step], reverse: bool) -> dict[str, set[str]]:
+    """What each step waits for among ``steps``: its dependencies, or for deletion the steps depending on it."""
+    names = {s.name for s in steps}
+    deps: dict[str, set[str]] = {s.name: set() for s in steps}
+    for step in steps:
+        for dep in step.depends_on:
+            if dep.name in names:
+                (deps[dep.name] if reverse else deps[step.name]).add(step.name if reverse else dep.name)
+    return deps
+
+
+def priority_order(steps: Sequence[Step], deps: Mapping[str, set[str]], recorded: Mapping[str, float],
+                   time_scale: float, *, reverse: bool = False) -> list[str]:
+    """The steps, the one with the longest chain of durations still ahead of it (itself included) first; ties in
+    declared order (reversed for deletion, whose ``deps`` are reversed too). A step weighs what the state recorded
+    of its last write, else its ``typical_seconds`` scaled to the target: the critical path gets the free slots and
+    a lock key's next turn."""
+    declared = [s.name for s in (reversed(steps) if reverse else steps)]
+    weight = {s.name: recorded.get(s.name, s.typical_seconds * time_scale) for s in steps}
+    tail = schedule.tails(declared, deps, weight)
+    index = {name: i for i, name in enumerate(declared)}
+    return sorted(declared, key=lambda name: (-tail[name], index[name]))
+
+
+def _recorded_durations(ctx: RunContext) -> dict[str, float]:
+    """Real seconds of each step's last timed write (state ``durations``, kept across destroys)."""
+    durations = ctx.state.data.get("durations")
+    if not isinstance(durations, dict):
+        return {}
+    return {str(k): float(v) for k, v in durations.items() if isinstance(v, int | float)}
 
 
 def _closure(steps: list[Step]) -> dict[str, set[str]]:

@@ -104,13 +104,19 @@ class Backend(Protocol):
 
 
 class State:
-    """A thread-safe view of the state document; every change is saved at once through ``save``."""
+    """A thread-safe view of the state document; every change is saved through ``save`` before the call that made it
+    returns. Writes are serialized and coalesce: a change staged while another write is in progress is saved by the
+    next write, which holds every change staged meanwhile (one write for many concurrent steps, none stale)."""
 
     def __init__(self, data: dict[str, Any], save: Callable[[str], None]) -> None:
         self._data = data
         self._write = save
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the document
+        self._write_lock = threading.Lock()  # one write at a time, in order
         self._frozen = False
+        self._staged = 0  # changes made so far
+        self._text = ""  # the document as of change ``_staged``
+        self._written = 0  # the newest change the backend holds
 
     def freeze(self) -> None:
         """Write nothing more: an interrupted run leaves the file as it stands, while threads it abandons may
@@ -130,32 +136,51 @@ class State:
         with self._lock:
             entry = self._data["steps"].setdefault(name, {})
             entry.update(fields)
-            self._save()
+            change = self._stage()
+        self._save(change)
 
     def record_duration(self, name: str, seconds: float) -> None:
         """How long a step's write took, kept apart from its entry so that it outlives a destroy: the progress
         view of a later deploy estimates its critical path from it."""
         with self._lock:
             durations = self._data.setdefault("durations", {})
-            if isinstance(durations, dict):
-                durations[name] = round(seconds, 1)
-                self._save()
+            if not isinstance(durations, dict):
+                return
+            durations[name] = round(seconds, 1)
+            change = self._stage()
+        self._save(change)
 
     def drop_step(self, name: str) -> None:
         with self._lock:
             self._data["steps"].pop(name, None)
-            self._save()
+            change = self._stage()
+        self._save(change)
 
     def set(self, key: str, value: Any) -> None:
         with self._lock:
             self._data[key] = value
-            self._save()
+            change = self._stage()
+        self._save(change)
 
-    def _save(self) -> None:
+    def _stage(self) -> int:
+        """Under ``_lock``: the document with this change, rendered; the change's number (0: frozen, not saved)."""
         if self._frozen:
-            return
+            return 0
         self._data["updated_at"] = now_iso()
-        self._write(render(self._data))
+        self._staged += 1
+        self._text = render(self._data)
+        return self._staged
+
+    def _save(self, change: int) -> None:
+        """Return once the backend holds ``change``: written by this thread, or by one that wrote a later document
+        while this one waited for its turn."""
+        with self._write_lock:
+            if self._frozen or self._written >= change:
+                return
+            with self._lock:
+                latest, text = self._staged, self._text
+            self._write(text)
+            self._written = latest
 
 
 class StateStore:

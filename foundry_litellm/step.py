@@ -74,6 +74,9 @@ class Step:
     registrations: tuple[str, ...] = ()
     create_timeout: float = 30 * 60  # seconds; at least azurerm's defaults
     delete_timeout: float = 30 * 60
+    # Azure seconds a create usually takes: before the state has timed the step, the runner starts first the steps
+    # with the longest chain of such times still ahead of them (runner.priority_order). Minutes-long types say so.
+    typical_seconds: float = 10.0
     replaceable: bool = False  # a change to an immutable field may be done as delete + create
 
     def resource_id(self, ctx: RunContext) -> str:
@@ -82,6 +85,12 @@ class Step:
     def lock_keys(self, ctx: RunContext) -> frozenset[str]:
         """Steps sharing a key never write at the same time (Azure serializes these writes)."""
         return frozenset()
+
+    def not_before(self, ctx: RunContext) -> tuple[float, str]:
+        """Asked once its dependencies are done, by deploy: the time (``time.time()``) before which the step should
+        not start and why, for a wait Azure imposes that no operation shows (a role's propagation); (0, "") for
+        none. The runner keeps its slot and lock keys free for other steps until then."""
+        return 0.0, ""
 
     def desired(self, ctx: RunContext) -> Json:
         raise NotImplementedError

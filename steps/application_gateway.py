@@ -32,6 +32,7 @@ class ApplicationGateway(ArmStep):
     sdk = Sdk("network", "application_gateways")
     arm_type = "Microsoft.Network/applicationGateways"
     create_timeout = 90 * 60  # azurerm application_gateway create default
+    typical_seconds = 450  # typical create (the emulator's provider cites the source)
     delete_timeout = 90 * 60
 
     def __init__(self, *, with_certificate: bool) -> None:

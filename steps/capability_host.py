@@ -11,10 +11,14 @@ sample creates it after them ("The Comos DB Operator role must be assigned befor
 samples infrastructure-setup-bicep/15-private-network-standard-agent-setup/main.bicep), the Terraform sample also
 waits 60 s for them to propagate (``time_sleep.wait_rbac``, infrastructure-setup-terraform/15a-private-network-
 standard-agent-setup/code/main.tf). Nothing on the management plane shows whether they have (role_assignment.py), so
-before creating the host the step waits until the newest of them is PROPAGATION_WAIT old, and only then.
+before creating the host the step waits until the newest of them is PROPAGATION_WAIT old, and only then. The Search
+roles are created before the host too, but not waited for: "This role can be assigned before or after the caphost is
+created" (the same main.bicep); their 10 minutes would otherwise sit on the critical path of a first deploy.
 """
 
 from __future__ import annotations
+
+import time
 
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
@@ -72,6 +76,7 @@ class _CapabilityHost(ArmStep):
     tagged = False
     replaceable = True
     create_timeout = 180 * 60  # the platform's own timeout is about 2.5 h (foundry-samples#810)
+    typical_seconds = 300  # typical create (the emulator's provider cites the source)
     delete_timeout = 60 * 60
 
     def immutable_changes(self, changes: list[Change]) -> list[Change]:
@@ -145,6 +150,9 @@ class ProjectCapabilityHost(_CapabilityHost):
     def __init__(self, index: int) -> None:
         self.index = index
         self.pre_roles = agent_roles(index)
+        # the roles the agent service checks when the host is created (module docstring): only these are waited for
+        self.checked_roles = tuple(r for r in self.pre_roles if r.role in (COSMOS_DB_OPERATOR,
+                                                                             STORAGE_BLOB_DATA_CONTRIBUTOR))
         self.name = f"capability_host:project-{index}"
         self.title = f"Project {index} capability host"
         self.depends_on = (AccountCapabilityHost(), FoundryProject(index),
@@ -167,11 +175,25 @@ class ProjectCapabilityHost(_CapabilityHost):
                                "vectorStoreConnections": name("search")}}
 
 
+    def not_before(self, ctx: RunContext) -> tuple[float, str]:
+        """A host to create: not before the roles it needs have surely taken effect; meanwhile the runner lets the
+        account's other children write (a sleep in ``apply`` would hold the account's lock key). A host the state
+        records is not held back: it is most likely there, and ``apply`` still waits if it must be created."""
+        if ctx.state.step(self.name).get("status") == "succeeded":
+            return 0.0, ""
+        remaining = propagation_remaining(ctx, self.checked_roles)
+        return time.time() + remaining, self._waiting(ctx, remaining)
+
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        """Called only to create (or re-create) the host: wait for the roles it needs to take effect first."""
-        remaining = propagation_remaining(ctx, self.pre_roles)
+        """Called only to create (or re-create) the host: wait for the roles it needs to take effect first (the
+        runner has deferred the step until then: this wait is for a caller that does not)."""
+        remaining = propagation_remaining(ctx, self.checked_roles)
         if remaining > 0:
-            ctx.progress.progress(self, f"waiting for role propagation: {remaining / ctx.time_scale:.0f}s more "
-                                        f"(role assignments take up to {PROPAGATION_WAIT // 60} minutes to apply)")
+            ctx.progress.progress(self, self._waiting(ctx, remaining))
             ctx.sleep(remaining)
         return super().apply(ctx, desired, actual)
+
+    @staticmethod
+    def _waiting(ctx: RunContext, remaining: float) -> str:
+        return (f"waiting for role propagation: {remaining / ctx.time_scale:.0f}s more "
+                f"(role assignments take up to {PROPAGATION_WAIT // 60} minutes to apply)")

@@ -36,6 +36,7 @@ class ContainerAppsEnvironment(ArmStep):
     sdk = Sdk("containerapps", "managed_environments")
     arm_type = "Microsoft.App/managedEnvironments"
     create_timeout = 120 * 60  # VNet environments have been seen to take 30 min to 2 h (azure-container-apps#465)
+    typical_seconds = 270  # typical create (the emulator's provider cites the source)
     delete_timeout = 60 * 60
     immutable = ("properties.vnetConfiguration",)
     ignore = ("properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey",

@@ -24,6 +24,7 @@ class CosmosAccount(ArmStep):
     arm_type = "Microsoft.DocumentDB/databaseAccounts"
     immutable = ("kind",)
     create_timeout = 180 * 60  # azurerm cosmosdb_account create default (10-15 min per extra region)
+    typical_seconds = 120  # typical create (the emulator's provider cites the source)
     delete_timeout = 180 * 60
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:

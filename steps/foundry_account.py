@@ -34,6 +34,7 @@ class FoundryAccount(ArmStep):
     sdk = Sdk("cognitive", "accounts", put="begin_create")
     arm_type = ACCOUNT_TYPE
     create_timeout = 180 * 60  # azurerm ai_foundry create default
+    typical_seconds = 54  # typical create (the emulator's provider cites the source)
     delete_timeout = 60 * 60
     immutable = ("kind", "properties.customSubDomainName", "properties.networkInjections")
 

@@ -29,6 +29,7 @@ class KeyVault(ArmStep):
     depends_on = (ResourceGroup(), ManagedIdentity("gateway"))
     sdk = Sdk("keyvault", "vaults", delete="delete")
     arm_type = "Microsoft.KeyVault/vaults"
+    typical_seconds = 24  # typical create (the emulator's provider cites the source)
     # Purge protection cannot be turned off once on (Azure refuses); a change is a replace we refuse. Nor can the
     # soft-delete retention change once set (Learn "Azure Key Vault soft-delete overview").
     immutable = ("properties.enablePurgeProtection", "properties.softDeleteRetentionInDays")

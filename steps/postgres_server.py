@@ -25,6 +25,7 @@ class PostgresServer(ArmStep):
     sdk = Sdk("postgres", "servers")
     arm_type = "Microsoft.DBforPostgreSQL/flexibleServers"
     create_timeout = 60 * 60  # azurerm postgresql_flexible_server create default
+    typical_seconds = 270  # typical create (the emulator's provider cites the source)
     delete_timeout = 60 * 60
     ignore = ("properties.administratorLoginPassword",)  # write-only: Azure never returns it
     immutable = ("properties.administratorLogin", "properties.version")

@@ -36,6 +36,7 @@ class PrivateDnsZone(ArmStep):
     sdk = Sdk("privatedns", "private_zones")
     arm_type = "Microsoft.Network/privateDnsZones"
     create_timeout = 30 * 60  # azurerm private_dns_zone default
+    typical_seconds = 35  # typical create (the emulator's provider cites the source)
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -60,6 +61,7 @@ class PrivateDnsZoneLink(ArmStep):
     """See foundry_litellm/step.py."""
 
     sdk = Sdk("privatedns", "virtual_network_links")
+    typical_seconds = 35  # typical create (the emulator's provider cites the source)
 
     def __init__(self, key: str, *, existing_zone: bool = False) -> None:
         self.key = key

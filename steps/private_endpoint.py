@@ -46,6 +46,7 @@ class PrivateEndpoint(ArmStep):
 
     sdk = Sdk("network", "private_endpoints")
     arm_type = "Microsoft.Network/privateEndpoints"
+    typical_seconds = 27  # typical create (the emulator's provider cites the source)
     immutable = ("properties.subnet.id", "properties.privateLinkServiceConnections")
 
     def __init__(self, target: Target) -> None:

@@ -59,6 +59,7 @@ class RedisCluster(ArmStep):
     sdk = Sdk("redisenterprise", "redis_enterprise", put="begin_create")
     arm_type = "Microsoft.Cache/redisEnterprise"
     create_timeout = 60 * 60  # azurerm_managed_redis create default: 45 min (a cluster takes minutes)
+    typical_seconds = 420  # typical create (the emulator's provider cites the source)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.redis,)
@@ -79,6 +80,7 @@ class RedisDatabase(ArmStep):
     depends_on = (RedisCluster(),)
     sdk = Sdk("redisenterprise", "databases", put="begin_create")
     arm_type = "Microsoft.Cache/redisEnterprise/databases"
+    typical_seconds = 60  # typical create (the emulator's provider cites the source)
     tagged = False
     # redisenterprise.json 2025-07-01: port is x-ms-mutability read/create. clusteringPolicy NoCluster may change
     # later (the policies it could change to may not), so it is not declared.

@@ -23,6 +23,7 @@ class SearchService(ArmStep):
     arm_type = "Microsoft.Search/searchServices"
     immutable = ("sku.name",)
     create_timeout = 60 * 60  # azurerm search_service create default; over an hour has been seen (#1218)
+    typical_seconds = 290  # typical create (the emulator's provider cites the source)
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.search,)

@@ -12,6 +12,7 @@ the rule under test would have to start the wrong step in that slot first, and t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,9 @@ class FakeStep(Step):
     """
 
     def __init__(self, world: World, name: str, *depends_on: FakeStep, keys: Iterable[str] = (),
-                 during: Hook | None = None, dependents: Iterable[str] = ()) -> None:
+                 during: Hook | None = None, dependents: Iterable[str] = (), typical: float = 10.0) -> None:
         self.world = world
+        self.typical_seconds = typical
         self.name = name
         self.title = f"Fake {name}"
         self.depends_on = tuple(depends_on)
@@ -373,6 +375,62 @@ def test_lock_keys_do_not_serialize_reads(harness: Harness) -> None:
     assert [(r.step, r.outcome, r.action) for r in results] == [("x", "planned", Action.CREATE),
                                                                  ("y", "planned", Action.CREATE)]
     assert harness.world.entered() == []  # nothing written
+
+
+# --- critical path first ------------------------------------------------------------------------------------------
+def test_a_free_slot_goes_to_the_longest_chain_ahead(harness: Harness) -> None:
+    # One slot. quick is declared first, but head leads to a long step: head, then long_tail, then quick.
+    steps = [harness.step("quick", typical=1), harness.step("head", typical=5),
+             harness.step("long_tail", "head", typical=100)]
+    harness.runner(steps, parallel=1).deploy()
+    assert harness.world.entered() == ["head", "long_tail", "quick"]
+
+
+def test_durations_the_state_recorded_outweigh_typical_ones(harness: Harness) -> None:
+    harness.state.record_duration("quick", 500.0)  # a previous deploy timed it: not so quick
+    steps = [harness.step("head", typical=5), harness.step("long_tail", "head", typical=100),
+             harness.step("quick", typical=1)]
+    harness.runner(steps, parallel=1).deploy()
+    assert harness.world.entered() == ["quick", "head", "long_tail"]
+
+
+def test_a_lock_key_goes_first_to_the_step_with_the_longest_chain_ahead(harness: Harness) -> None:
+    # Slots to spare; a and b share a key. b leads to a long step, so b writes first, then a and long_tail.
+    steps = [harness.step("a", keys={"account"}, typical=1), harness.step("b", keys={"account"}, typical=1),
+             harness.step("long_tail", "b", typical=100)]
+    harness.runner(steps, parallel=4).deploy()
+    assert harness.world.entered()[0] == "b"
+    assert harness.world.violations == []
+
+
+def test_a_deferred_step_leaves_its_lock_key_and_slot_to_others(harness: Harness) -> None:
+    # host heads the longer chain but may not start before other has written (as a capability host waits for its
+    # roles to propagate): other, sharing its key, writes meanwhile in the only slot; the wait is said once.
+    class Deferred(FakeStep):
+        def not_before(self, ctx: RunContext) -> tuple[float, str]:
+            if "other" in self.world.left:
+                return 0.0, ""
+            return time.time() + 3600, "waiting for other"
+
+    host = Deferred(harness.world, "host", keys={"account"}, typical=100)
+    steps = [host, harness.step("other", keys={"account"}, typical=1)]
+    results = harness.runner(steps, parallel=1).deploy()
+
+    assert outcomes(results) == {"host": "created", "other": "created"}
+    assert harness.world.entered() == ["other", "host"]
+    assert harness.reporter.messages == [("host", "waiting for other")]
+
+
+def test_destroy_deletes_the_longest_chain_first(harness: Harness) -> None:
+    # Deletion runs the graph backwards: base after both. Declared order would delete quick first (the reverse of
+    # the declaration); slow's deletion heads the longer chain to base.
+    base = harness.step("base", typical=100)
+    steps = [base, harness.step("slow", "base", typical=50), harness.step("quick", "base", typical=1)]
+    base.dependents = ("quick", "slow")
+    for step in steps:
+        harness.world.put(step.name, {"id": f"/fake/{step.name}"})
+    harness.runner(steps, parallel=1).destroy()
+    assert harness.world.entered() == ["slow", "quick", "base"]
 
 
 # --- failure isolation ----------------------------------------------------------------------------------------------

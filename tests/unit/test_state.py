@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from foundry_litellm.errors import StateLocked, ToolError
-from foundry_litellm.state import LOCAL_HISTORY, StateStore, parse
+from foundry_litellm.state import LOCAL_HISTORY, State, StateStore, parse
 
 
 def test_state_is_written_with_mode_0600_and_reloads(tmp_path: Path) -> None:
@@ -68,3 +72,58 @@ def test_local_history_is_bounded(tmp_path: Path) -> None:
 def test_a_document_of_another_shape_is_one_clear_error(text: str) -> None:
     with pytest.raises(ToolError, match=r"schema version|not a foundry-litellm state"):
         parse(text, "somewhere")
+
+
+# --- concurrent changes -----------------------------------------------------------------------------------------------
+WAIT = 10.0  # seconds: the bound of every wait below; a passing test never comes near it
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came"
+        time.sleep(0.001)
+
+
+def test_changes_made_during_a_write_are_saved_together_by_the_next_one() -> None:
+    # a's write is held; b and c change the document meanwhile and wait for their turn. One more write holds both:
+    # each call returns only once the backend has its change, and no write is older than one before it.
+    writes: list[dict[str, Any]] = []
+    first_started, release = threading.Event(), threading.Event()
+
+    def save(text: str) -> None:
+        writes.append(json.loads(text))
+        if len(writes) == 1:
+            first_started.set()
+            assert release.wait(WAIT)
+
+    state = State({"steps": {}}, save)
+    returned: dict[str, int] = {}
+
+    def change(name: str) -> None:
+        state.update_step(name, status="succeeded")
+        returned[name] = len(writes)  # writes done when this change was reported saved
+
+    a = threading.Thread(target=change, args=("a",))
+    a.start()
+    assert first_started.wait(WAIT)
+    others = [threading.Thread(target=change, args=(n,)) for n in ("b", "c")]
+    for thread in others:
+        thread.start()
+    _until(lambda: bool(state.step("b")) and bool(state.step("c")))  # both staged, both waiting for the write lock
+    release.set()
+    for thread in (a, *others):
+        thread.join(WAIT)
+
+    assert [sorted(w["steps"]) for w in writes] == [["a"], ["a", "b", "c"]]
+    assert returned == {"a": 1, "b": 2, "c": 2}
+
+
+def test_a_frozen_state_writes_nothing_more() -> None:
+    writes: list[str] = []
+    state = State({"steps": {}}, writes.append)
+    state.update_step("a", status="succeeded")
+    state.freeze()
+    state.update_step("b", status="succeeded")
+    state.record_duration("b", 1.0)
+    assert len(writes) == 1

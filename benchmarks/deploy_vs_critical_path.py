@@ -61,6 +61,14 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+def peak_rss_mb() -> float:
+    """The peak resident memory of the deploy (the only child process that has ended so far; the embedded
+    emulator runs inside it, so it counts)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     ws = Workspace()
     scale_env = {"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": str(SCALE)}
@@ -84,6 +92,7 @@ def main() -> None:
     print(f"  writes Azure serializes under {lock}: {serial:.2f} s; wall / max(critical path, that) = "
           f"{wall / bound:.2f}, pipeline / it = {(last - first) / bound:.2f}")
     print(f"  requests sent: {len(requests)} ({sum(1 for r in requests if r['method'] != 'GET')} writes)")
+    print(f"  peak memory (RSS) of the deploy: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -11,16 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Compiled bytecode, as an installed package has it (pip compiles at install): with PYTHONDONTWRITEBYTECODE set
-# and no cache, every run would compile the project's modules again (about 0.2 s before the first request), which
-# is not the tool's start-up. Kept outside the tree, so no __pycache__ lands in the repository.
-PYCACHE = Path(tempfile.gettempdir()) / "foundry-litellm-bench-pycache"
-
 
 def bytecode_env() -> dict[str, str]:
-    """The environment of a benchmarked process: the project's modules compiled once, into ``PYCACHE``."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    """The environment of a benchmarked process, with the project's modules compiled as an installed package has
+    them (pip compiles at install, as it did the dependencies): with PYTHONDONTWRITEBYTECODE set and no
+    ``__pycache__``, every run would compile them again, about 0.2 s before the first request that is not the
+    tool's start-up. The ``__pycache__`` directories are git-ignored."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "foundry_litellm"), str(root / "steps")],
                    env=env, check=True, capture_output=True)

@@ -11,6 +11,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+
+def bytecode_env() -> dict[str, str]:
+    """The environment of a benchmarked process, with the project's modules compiled as an installed package has
+    them (pip compiles at install, as it did the dependencies): with PYTHONDONTWRITEBYTECODE set and no
+    ``__pycache__``, every run would compile them again, about 0.2 s before the first request that is not the
+    tool's start-up. The ``__pycache__`` directories are git-ignored."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "foundry_litellm"), str(root / "steps")],
+                   env=env, check=True, capture_output=True)
+    return env
+
+
 CONFIG = """\
 environment = "bench"
 
@@ -24,7 +38,7 @@ class Workspace:
     def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="fl-bench-"))
         (self.path / "foundry-litellm.toml").write_text(CONFIG)
-        self.env = {**os.environ,
+        self.env = {**bytecode_env(),
                     "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-0000000be7c4",
                     "OPENAI_API_KEY": "bench-upstream-key-0123456789abcdef",
                     "OPENAI_API_BASE": "https://bench-upstream.openai.azure.com"}

@@ -105,6 +105,14 @@ def _cell(value: float | None) -> str:
     return f"{'-':>6}" if value is None else f"{value:6.2f}"
 
 
+def peak_rss_mb() -> float:
+    """The peak resident memory of the deploy (the only child process that has ended so far; the embedded
+    emulator runs inside it, so it counts)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--timeline", action="store_true", help="print each step's earliest start against its run")
@@ -143,6 +151,7 @@ def main() -> None:
     print(f"  with role propagation: tight bound {waited:.2f} s (set by {waited_why}); pipeline / it: "
           f"{pipeline / waited:.2f}, wall / it: {wall / waited:.2f}")
     print(f"  requests sent: {len(requests)} ({sum(1 for r in requests if r['method'] != 'GET')} writes)")
+    print(f"  peak memory (RSS) of the deploy: {peak_rss_mb():.0f} MB")
     if args.timeline:
         timeline(graph, weight, ops, requests, first)
 

@@ -16,7 +16,6 @@ from .engine import Options, Pipeline, Session, failures, first_failure
 from .errors import ToolError
 from .interrupts import Interrupted, Interrupts
 from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
-from .progress_view import clock
 from .runner import NOT_STARTED, ImmutableChange, Outcome, Runner, StepResult
 from .state import StateStore, now_iso
 from .state_backends import open_backend
@@ -303,6 +302,8 @@ def _print_results(command: str, results: list[StepResult], opts: Options, sessi
         print_json(payload)
         _print_warnings(session)
         return
+    from .progress_view import clock  # with rich: not needed before the results
+
     console = stdout_console()
     table = results_table(results, title=command, show_all=show_all or command == "status")
     if table.row_count:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from .config import DEFAULT_UPSTREAM, GatewaySection, ModelSection, ModelUpstream
 
 # Container app secret names (Key Vault references) and the environment variables they feed; the upstreams' keys
@@ -143,6 +141,8 @@ def render(gateway: GatewaySection, *, with_database: bool = True) -> str:
     document = {"model_list": models, "router_settings": router_settings(gateway), "general_settings": general,
                 "litellm_settings": settings}
     header = "# Rendered by foundry-litellm. No secret values: keys are os.environ/... references.\n"
+    import yaml  # here: every run imports this module (through the steps), and yaml costs 10 ms of start-up
+
     body: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     return header + body
 

@@ -9,14 +9,13 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, RenderableType
-from rich.live import Live
-from rich.table import Table
-
 from .runner import NOT_STARTED, Outcome
 from .step import Action
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is imported where it draws: a run without a terminal needs it only for the results
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+
     from .context import Managed
     from .runner import StepResult
     from .step import Step
@@ -35,11 +34,15 @@ _UNWRAPPED = 1000
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True,
                    width=None if sys.stderr.isatty() else _UNWRAPPED)
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _UNWRAPPED)
 
 
@@ -112,6 +115,8 @@ class LiveReporter:
 
     def __init__(self, steps: list[Step], console: Console | None = None, *, title: str = "",
                  expected: dict[str, float] | None = None) -> None:
+        from rich.live import Live
+
         from .progress_view import ProgressView
 
         self._console = console or stderr_console()
@@ -157,6 +162,8 @@ def results_json(results: list[StepResult]) -> list[dict[str, Any]]:
 
 
 def results_table(results: list[StepResult], *, title: str, show_all: bool = True) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, box=None, header_style="bold", title_justify="left")
     table.add_column("step")
     table.add_column("result")

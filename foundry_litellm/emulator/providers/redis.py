@@ -44,6 +44,7 @@ VERSIONS = frozenset({
     "2020-10-01-preview", "2021-03-01", "2021-08-01", "2022-01-01", "2023-03-01-preview", "2023-07-01",
     "2023-10-01-preview", "2023-11-01", "2024-02-01", "2024-03-01-preview", "2024-06-01-preview", "2024-09-01-preview",
     "2024-10-01", "2025-04-01", "2025-05-01-preview", "2025-07-01",
+    "2026-06-01-preview",  # notify_keyspace_events recording
 })
 CLUSTER_TYPE = "Microsoft.Cache/redisEnterprise"
 DATABASE_TYPE = f"{CLUSTER_TYPE}/databases"
@@ -58,6 +59,8 @@ V1_SKU_PREFIXES = ("Enterprise_", "EnterpriseFlash_")
 # The first api-version whose rules this emulator applies for publicNetworkAccess (required on create) and
 # accessKeysAuthentication (Disabled by default): 2025-07-01's spec; 2023-03-01-preview has neither (scenario1).
 NEW_RULES_VERSION = "2025-07-01"
+# The first api-version with DatabaseProperties.notifyKeyspaceEvents (notify_keyspace_events recording).
+KEYSPACE_EVENTS_VERSION = "2026-06-01-preview"
 # Module versions a database GET shows (scenario1 recording, 2023-05).
 MODULE_VERSIONS = {"redisbloom": "2.2.18", "redistimeseries": "1.6.17", "redisearch": "2.4.16", "redisjson": "2.4.7"}
 # ClusterProperties.minimumTlsVersion: "TLS 1.0 and TLS 1.1 are now completely obsolete -- you cannot use them".
@@ -91,6 +94,15 @@ def _put_answer(arm: ArmCalls, ref: ArmRef, response: Response, api_version: str
     return response
 
 
+def _put(arm: ArmCalls, req: Request, ref: ArmRef, provider: Provider, *, body: Json, fault: Fault) -> Response:
+    api_version = req.api_version or ""
+    if _new_rules(api_version):
+        # notify_keyspace_events recording (2026-06-01-preview): 201 with Azure-AsyncOperation and Location naming
+        # the operation (…/operationresults/{id}), not the resource as in scenario1 (2023-03-01-preview).
+        return arm.put(ref, provider, body, api_version, fault, style="async+location")
+    return _put_answer(arm, ref, arm.put(ref, provider, body, api_version, fault), api_version)
+
+
 def _with_state(body: Json) -> Json:
     props = body["properties"]
     props["resourceState"] = RESOURCE_STATES.get(str(props.get("provisioningState", "Succeeded")).lower(), "Running")
@@ -117,8 +129,7 @@ class Cluster(Provider):
         require(access is not None or arm.world.get(ref.key) is not None
                 or not _new_rules(req.api_version), "MissingRequiredProperty",
                 "publicNetworkAccess is required when a cluster is created.", target="publicNetworkAccess")
-        api_version = req.api_version or ""
-        return _put_answer(arm, ref, arm.put(ref, self, body, api_version, fault), api_version)
+        return _put(arm, req, ref, self, body=body, fault=fault)
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         sku = body.get("sku")
@@ -142,6 +153,9 @@ class Cluster(Provider):
         props["redisVersion"] = "7.4"
         body["kind"] = "v1" if _v1(body.get("sku")) else "v2"  # Kind (2025-07-01): v1 is the retiring Enterprise tier
         body.setdefault("identity", {"type": "None"})  # scenario1 recording: GET shows identity {type: None}
+        body.setdefault("tags", {})  # notify_keyspace_events recording: a cluster made without tags shows tags {}
+        if not _v1(body.get("sku")):  # notify_keyspace_events recording (Balanced_B1): redundancyMode ZR
+            props["redundancyMode"] = "ZR" if props["highAvailability"] == "Enabled" else "None"
 
     def render(self, world: World, record: Json) -> Json:
         body = _with_state(copy.deepcopy(record["body"]))
@@ -174,8 +188,12 @@ class Database(Provider):
             existing = arm.world.get(ref.key)
             kept = existing["body"]["properties"].get("accessKeysAuthentication") if existing else None
             props.setdefault("accessKeysAuthentication", kept or "Enabled")
-        api_version = req.api_version or ""
-        return _put_answer(arm, ref, arm.put(ref, self, body, api_version, fault), api_version)
+        if props is not None and (req.api_version or "") >= KEYSPACE_EVENTS_VERSION:
+            # notify_keyspace_events recording (2026-06-01-preview): a database made without it shows "".
+            existing = arm.world.get(ref.key)
+            kept = existing["body"]["properties"].get("notifyKeyspaceEvents") if existing else None
+            props.setdefault("notifyKeyspaceEvents", kept or "")
+        return _put(arm, req, ref, self, body=body, fault=fault)
 
     def validate(self, world: World, ref: ArmRef, body: Json, existing: Json | None) -> None:
         require(ref.name == "default", "InvalidDatabaseName",

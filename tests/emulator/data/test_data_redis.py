@@ -205,3 +205,41 @@ def test_recorded_2023_api_cluster_lifecycle(make_emulator: Any, credential: Any
     redis.redis_enterprise.begin_delete("rg1", "cache1", raw_response_hook=hook).result()
     assert seen[0].status_code == 202 and seen[0].json()["properties"]["provisioningState"] == "Deleting"
     assert {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)
+
+
+def test_recorded_2026_api_database_lifecycle(make_emulator: Any, credential: Any) -> None:
+    """The Azure CLI extension's notify_keyspace_events recording (api-version 2026-06-01-preview; tests/conformance/
+    recordings/redisenterprise__test_redisenterprise_notify_keyspace_events.yaml): a Balanced_ cluster PUT answers
+    201 Creating with Azure-AsyncOperation and a Location naming the operation (not the resource); the cluster is
+    kind v2 with tags {} and redundancyMode ZR; a database made from {} shows notifyKeyspaceEvents "", keys
+    disabled; a database DELETE answers 202 with the resource, Deleting, and both headers."""
+    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+    from foundry_litellm.azure_ops import raw
+    from tests.emulator.helpers import clients
+
+    emu = make_emulator(time_scale=0.002, strict=False)  # notifyKeyspaceEvents is not in the 2025-07-01 document
+    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": "centralindia"})
+    redis = RedisEnterpriseManagementClient(credential, SUB, api_version="2026-06-01-preview", **sdk)
+    seen: list[Any] = []
+
+    def hook(response: Any) -> None:
+        seen.append(response.http_response)
+
+    body = {"location": "centralindia", "properties": {"publicNetworkAccess": "Enabled"},
+            "sku": {"name": "Balanced_B1"}}
+    cluster = redis.redis_enterprise.begin_create("rg1", "ke1", body, cls=raw, raw_response_hook=hook).result()
+    first = seen[0]
+    assert first.status_code == 201 and first.json()["properties"]["provisioningState"] == "Creating"
+    assert "Azure-AsyncOperation" in first.headers
+    assert not first.headers["Location"].split("?")[0].endswith(rid("rg1", "Microsoft.Cache/redisEnterprise/ke1"))
+    assert cluster["properties"]["hostName"] == "ke1.centralindia.redis.azure.net"
+    assert (cluster["kind"], cluster["tags"], cluster["properties"]["redundancyMode"]) == ("v2", {}, "ZR")
+    db = redis.databases.begin_create("rg1", "ke1", "default", {}, cls=raw).result()
+    assert db["properties"]["notifyKeyspaceEvents"] == ""
+    assert db["properties"]["accessKeysAuthentication"] == "Disabled"
+    seen.clear()
+    redis.databases.begin_delete("rg1", "ke1", "default", raw_response_hook=hook).result()
+    assert seen[0].status_code == 202 and seen[0].json()["properties"]["provisioningState"] == "Deleting"
+    assert {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)

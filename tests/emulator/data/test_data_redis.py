@@ -212,7 +212,8 @@ def test_recorded_2026_api_database_lifecycle(make_emulator: Any, credential: An
     recordings/redisenterprise__test_redisenterprise_notify_keyspace_events.yaml): a Balanced_ cluster PUT answers
     201 Creating with Azure-AsyncOperation and a Location naming the operation (not the resource); the cluster is
     kind v2 with tags {} and redundancyMode ZR; a database made from {} shows notifyKeyspaceEvents "", keys
-    disabled; a database DELETE answers 202 with the resource, Deleting, and both headers."""
+    disabled; a database DELETE answers 202 with the resource, Deleting, and both headers; and (…test_connection
+    recording) a database made with access keys Enabled lists them."""
     from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
 
     from foundry_litellm.azure_ops import raw
@@ -243,3 +244,8 @@ def test_recorded_2026_api_database_lifecycle(make_emulator: Any, credential: An
     redis.databases.begin_delete("rg1", "ke1", "default", raw_response_hook=hook).result()
     assert seen[0].status_code == 202 and seen[0].json()["properties"]["provisioningState"] == "Deleting"
     assert {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)
+    # test_connection recording (2026-06-01-preview): a database made with access keys Enabled lists them (200).
+    redis.databases.begin_create("rg1", "ke1", "default", {"properties": {
+        "accessKeysAuthentication": "Enabled", "clusteringPolicy": "EnterpriseCluster"}}).result()
+    keys = redis.databases.list_keys("rg1", "ke1", "default")
+    assert keys.primary_key and keys.secondary_key

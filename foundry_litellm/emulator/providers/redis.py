@@ -25,7 +25,11 @@ regenerateKey answer 200 {primaryKey, secondaryKey}; an Enterprise_ cluster's ho
 []; a database's modules carry args and version. That api-version has no publicNetworkAccess (a create without it
 succeeds) and no accessKeysAuthentication (its keys are listed without enabling them); the switch of both to the
 2025-07-01 rules (required; Disabled by default) is placed at 2025-07-01, the emulator's choice for the versions
-between.
+between. The extension's notify_keyspace_events and test_connection recordings (commits 37e90e27 and 22f4425f,
+api-version 2026-06-01-preview, Balanced_B1): both PUTs answer 201 Creating with Azure-AsyncOperation and a Location
+naming the operation (…/operationresults/{id}), applied here from 2025-07-01 on; a cluster shows tags {} when made
+without, redundancyMode ZR; a database made from {} shows notifyKeyspaceEvents "" and access keys Disabled; one made
+with them Enabled lists them (200); a database DELETE answers 202 with the resource (Deleting) and both headers.
 """
 
 from __future__ import annotations

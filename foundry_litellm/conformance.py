@@ -77,6 +77,8 @@ STEP_READS: dict[str, tuple[str, ...]] = {
     "microsoft.authorization/roleassignments": ("id", "properties.createdOn"),
     "microsoft.search/searchservices": ("id", "name", "identity.principalId"),
     "microsoft.resources/providers": ("registrationState",),
+    "microsoft.cache/redisenterprise": ("id", "properties.hostName"),
+    "microsoft.cache/redisenterprise/databases": ("id", "primaryKey"),  # primaryKey: listKeys (steps/redis_cache.py)
 }
 _TYPES = {bool: "boolean", int: "number", float: "number", str: "string", dict: "object", list: "array"}
 
@@ -293,8 +295,16 @@ class ReplayClock:
 
 def last_poll(items: list[Interaction], i: int) -> int | None:
     """The index of the recording's last poll of interaction ``i``'s operation, if it polled."""
-    urls = {norm(items[i].headers[h]) for h in LRO_HEADERS if h in items[i].headers}
+    urls = operation_urls(items[i])
     return next((j for j in range(len(items) - 1, i, -1) if norm(items[j].uri) in urls), None)
+
+
+def operation_urls(it: Interaction) -> set[str]:
+    """The operation URLs an answer names. A ``Location`` naming the request's own resource (Redis Enterprise's
+    PUT, final state via the original URI) is the resource, read as such, not an operation to poll."""
+    own = urlsplit(norm(it.uri)).path.lower()
+    return {norm(it.headers[h]) for h in LRO_HEADERS
+            if h in it.headers and urlsplit(norm(it.headers[h])).path.lower() != own}
 
 
 def recorded_terminal(items: list[Interaction], i: int) -> str | None:
@@ -407,9 +417,15 @@ class Replay:
 
     def unseen_parent(self, i: int) -> str | None:
         """Why interaction ``i`` cannot be replayed: its parent was made outside the recording, which never shows
-        it (a PostgreSQL server an SDK test prepared), so the replay cannot make it."""
-        ref = parse(urlsplit(self.items[i].uri).path)
-        parent = ref.parent() if ref is not None and ref.names else None
+        it (a PostgreSQL server an SDK test prepared; the databases of other tests' Redis clusters that `az
+        redisenterprise list` reads, seen only as entries of a subscription-wide list), so the replay cannot make
+        it."""
+        path = urlsplit(self.items[i].uri).path
+        ref = parse(path)
+        if ref is not None and ref.is_collection and ref.names:  # a child collection: the resource it lists under
+            parent = parse(path.rstrip("/").rsplit("/", 1)[0])
+        else:
+            parent = ref.parent() if ref is not None and ref.names else None
         if parent is None or parent.namespace is None or \
                 any(resource_key(x.uri) == parent.id.lower() for x in self.items):
             return None
@@ -472,7 +488,7 @@ def replay(path: Path, registry: ProviderRegistry) -> Result:
     from .emulator.embedded import Emulator
 
     items, result = load(path), Result(path.name)
-    polled = {norm(it.headers[h]) for it in items for h in LRO_HEADERS if h in it.headers}
+    polled = {url for it in items for url in operation_urls(it)}
     scope = [out_of_scope(it.uri, it.method, registry, polled) for it in items]
     unserved_references(items, scope, registry)
     clock = ReplayClock(START)

@@ -225,3 +225,46 @@ def test_a_body_recorded_as_its_python_bytes_repr_is_read_back_as_sent() -> None
     assert c._text(b'{"a": 1}') == '{"a": 1}'
     assert c._text("b'not closed") == "b'not closed"
     assert c._text("{}") == "{}"
+
+
+REDIS = f"{RG}/providers/Microsoft.Cache/redisEnterprise"
+
+
+def test_a_location_naming_the_resource_itself_is_not_an_operation() -> None:
+    """Redis Enterprise's PUT (final state via the original URI) answers a Location naming the resource
+    (redisenterprise__test_redisenterprise_scenario1.yaml): the PUT and later reads of it stay in scope, and the
+    operation's last poll is that of its Azure-AsyncOperation."""
+    op = f"{ARM}{SUB}/providers/Microsoft.Cache/locations/East%20US/operationsStatus/abc?api-version=1"
+    own = f"{ARM}{REDIS}/c1?api-version=1"
+    put = c.Interaction("PUT", own, "{}", 201, {"azure-asyncoperation": op, "location": own}, "")
+    poll = c.Interaction("GET", op, None, 200, {}, '{"status": "Succeeded"}')
+    read = c.Interaction("GET", own, None, 200, {}, '{"properties": {"provisioningState": "Succeeded"}}')
+    assert c.operation_urls(put) == {op}
+    assert c.last_poll([put, poll, read], 0) == 1
+    polled = {url for it in (put, poll, read) for url in c.operation_urls(it)}
+    assert c.out_of_scope(own, "PUT", registry(), polled) is None
+    assert c.out_of_scope(op, "GET", registry(), polled) == "operation poll"
+
+
+FOREIGN_LIST = f"""
+interactions:
+- request:
+    body: null
+    headers: {{}}
+    method: GET
+    uri: {ARM}{REDIS}/made-elsewhere/databases?api-version=2023-03-01-preview
+  response:
+    body: {{string: '{{"value": []}}'}}
+    headers:
+      date: ['Mon, 15 May 2023 06:40:41 GMT']
+    status: {{code: 200, message: OK}}
+"""
+
+
+def test_a_list_under_a_resource_made_outside_the_recording_is_out_of_scope(tmp_path: Path) -> None:
+    """`az redisenterprise list` reads the databases of every cluster in the subscription, other tests' too: the
+    recording never shows those clusters but as list entries, so the replay cannot make them."""
+    path = tmp_path / "foreign.yaml"
+    path.write_text(FOREIGN_LIST)
+    result = c.replay(path, registry())
+    assert (result.in_scope, result.out_of_scope) == (0, 1), result.mismatches

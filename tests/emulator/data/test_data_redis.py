@@ -120,3 +120,132 @@ def test_private_endpoint_and_zone_group(redis: Any, rg: str, c: dict[str, Any])
             "subnet": {"id": subnet}, "privateLinkServiceConnections": [{"name": "c", "properties": {
                 "privateLinkServiceId": cluster["id"], "groupIds": ["redisCache"]}}]}}).result()
     assert err.value.status_code == 400
+
+
+def _ctx() -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(location="eastus")
+
+
+def test_strict_mode_checks_redis_bodies_against_redisenterprise_json(redis: Any, rg: str) -> None:
+    """tests/specs/…/redisenterprise.json (2025-07-01, the api-version azure-mgmt-redisenterprise 3.1.0 sends) is in
+    the strict emulator's documents: what the steps send passes, a property Azure would drop is a 400 naming it."""
+    from foundry_litellm.azure_ops import body_bytes, raw
+    from steps.redis_cache import RedisCluster, RedisDatabase
+
+    cluster = {**RedisCluster().body(_ctx()), "tags": {"owner": "test"}}
+    redis.redis_enterprise.begin_create(rg, "redis-one", body_bytes(cluster), cls=raw).result()
+    redis.databases.begin_create(rg, "redis-one", "default", body_bytes(RedisDatabase().body(_ctx())),
+                                 cls=raw).result()
+    assert redis.databases.list_keys(rg, "redis-one", "default").primary_key  # the step enables keys
+
+    bad = {**cluster, "properties": {**cluster["properties"], "minimumTlsVerison": "1.2"}}  # misspelt
+    with pytest.raises(HttpResponseError) as err:
+        redis.redis_enterprise.begin_create(rg, "redis-two", body_bytes(bad), cls=raw).result()
+    assert (err.value.status_code, err.value.error.code) == (400, "InvalidRequestContent")
+    assert err.value.error.target == "properties.minimumTlsVerison"
+    assert "api-version 2025-07-01" in str(err.value.error.message)
+    with pytest.raises(HttpResponseError) as err:  # top level: Cluster and TrackedResource (common-types v2)
+        redis.redis_enterprise.begin_create(rg, "redis-two", body_bytes({**cluster, "zone": ["1"]}), cls=raw).result()
+    assert (err.value.status_code, err.value.error.target) == (400, "zone")
+    with pytest.raises(HttpResponseError) as err:  # ClusterCreateProperties.publicNetworkAccess: required
+        redis.redis_enterprise.begin_create(rg, "redis-two", body_bytes({**cluster, "properties": {}}),
+                                           cls=raw).result()
+    assert err.value.status_code == 400 and "publicNetworkAccess" in str(err.value.error.message)
+    db = RedisDatabase().body(_ctx())
+    with pytest.raises(HttpResponseError) as err:  # Persistence.aofEnabled is a boolean
+        redis.databases.begin_create(rg, "redis-one", "default", body_bytes({"properties": {
+            **db["properties"], "persistence": {"aofEnabled": "yes"}}}), cls=raw).result()
+    assert (err.value.status_code, err.value.error.code) == (400, "InvalidRequestContent")
+    assert err.value.error.target == "properties.persistence.aofEnabled"
+
+
+def test_recorded_2023_api_cluster_lifecycle(make_emulator: Any, credential: Any) -> None:
+    """The Azure CLI extension's scenario1 recording (api-version 2023-03-01-preview; tests/conformance/recordings/
+    redisenterprise__test_redisenterprise_scenario1.yaml): a create without publicNetworkAccess is accepted; both
+    PUTs answer 201 Creating with Azure-AsyncOperation and a Location naming the resource; an Enterprise_ cluster is
+    kind v1 under redisenterprise.cache.azure.net with identity None; the keys of a database are listed without
+    enabling them; regenerateKey renews only the named key; DELETE answers 202 with the resource, Deleting."""
+    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+    from foundry_litellm.azure_ops import raw
+    from tests.emulator.helpers import clients
+
+    emu = make_emulator(time_scale=0.002, strict=False)  # strict checks bodies against the 2025-07-01 document
+    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": "eastus"})
+    redis = RedisEnterpriseManagementClient(credential, SUB, api_version="2023-03-01-preview", **sdk)
+    seen: list[Any] = []
+
+    def hook(response: Any) -> None:
+        seen.append(response.http_response)
+
+    body = {"location": "eastus", "properties": {"minimumTlsVersion": "1.2"},
+            "sku": {"capacity": 4, "name": "Enterprise_E20"}, "tags": {"tag1": "value1"}, "zones": ["1", "2", "3"]}
+    cluster = redis.redis_enterprise.begin_create("rg1", "cache1", body, cls=raw, raw_response_hook=hook).result()
+    first = seen[0]
+    assert first.status_code == 201 and first.json()["properties"]["provisioningState"] == "Creating"
+    assert first.headers["Location"].split("?")[0].endswith(rid("rg1", "Microsoft.Cache/redisEnterprise/cache1"))
+    assert "Azure-AsyncOperation" in first.headers
+    assert cluster["properties"]["hostName"] == "cache1.eastus.redisenterprise.cache.azure.net"
+    assert (cluster["kind"], cluster["identity"], cluster["properties"]["privateEndpointConnections"]) == \
+        ("v1", {"type": "None"}, [])
+    seen.clear()
+    db = redis.databases.begin_create("rg1", "cache1", "default", {"properties": {
+        "clientProtocol": "Encrypted", "clusteringPolicy": "EnterpriseCluster", "evictionPolicy": "NoEviction",
+        "modules": [{"name": "RedisBloom"}], "port": 10000}}, cls=raw, raw_response_hook=hook).result()
+    assert seen[0].status_code == 201 and "Location" in seen[0].headers
+    assert db["properties"]["modules"] == [{"name": "RedisBloom", "args": "", "version": "2.2.18"}]
+    keys = redis.databases.list_keys("rg1", "cache1", "default")
+    renewed = redis.databases.begin_regenerate_key("rg1", "cache1", "default", {"keyType": "Primary"}).result()
+    assert renewed.primary_key != keys.primary_key and renewed.secondary_key == keys.secondary_key
+    assert redis.databases.list_keys("rg1", "cache1", "default").primary_key == renewed.primary_key
+    seen.clear()
+    redis.redis_enterprise.begin_delete("rg1", "cache1", raw_response_hook=hook).result()
+    assert seen[0].status_code == 202 and seen[0].json()["properties"]["provisioningState"] == "Deleting"
+    assert {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)
+
+
+def test_recorded_2026_api_database_lifecycle(make_emulator: Any, credential: Any) -> None:
+    """The Azure CLI extension's notify_keyspace_events recording (api-version 2026-06-01-preview; tests/conformance/
+    recordings/redisenterprise__test_redisenterprise_notify_keyspace_events.yaml): a Balanced_ cluster PUT answers
+    201 Creating with Azure-AsyncOperation and a Location naming the operation (not the resource); the cluster is
+    kind v2 with tags {} and redundancyMode ZR; a database made from {} shows notifyKeyspaceEvents "", keys
+    disabled; a database DELETE answers 202 with the resource, Deleting, and both headers; and (…test_connection
+    recording) a database made with access keys Enabled lists them."""
+    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+    from foundry_litellm.azure_ops import raw
+    from tests.emulator.helpers import clients
+
+    emu = make_emulator(time_scale=0.002, strict=False)  # notifyKeyspaceEvents is not in the 2025-07-01 document
+    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": "centralindia"})
+    redis = RedisEnterpriseManagementClient(credential, SUB, api_version="2026-06-01-preview", **sdk)
+    seen: list[Any] = []
+
+    def hook(response: Any) -> None:
+        seen.append(response.http_response)
+
+    body = {"location": "centralindia", "properties": {"publicNetworkAccess": "Enabled"},
+            "sku": {"name": "Balanced_B1"}}
+    cluster = redis.redis_enterprise.begin_create("rg1", "ke1", body, cls=raw, raw_response_hook=hook).result()
+    first = seen[0]
+    assert first.status_code == 201 and first.json()["properties"]["provisioningState"] == "Creating"
+    assert "Azure-AsyncOperation" in first.headers
+    assert not first.headers["Location"].split("?")[0].endswith(rid("rg1", "Microsoft.Cache/redisEnterprise/ke1"))
+    assert cluster["properties"]["hostName"] == "ke1.centralindia.redis.azure.net"
+    assert (cluster["kind"], cluster["tags"], cluster["properties"]["redundancyMode"]) == ("v2", {}, "ZR")
+    db = redis.databases.begin_create("rg1", "ke1", "default", {}, cls=raw).result()
+    assert db["properties"]["notifyKeyspaceEvents"] == ""
+    assert db["properties"]["accessKeysAuthentication"] == "Disabled"
+    seen.clear()
+    redis.databases.begin_delete("rg1", "ke1", "default", raw_response_hook=hook).result()
+    assert seen[0].status_code == 202 and seen[0].json()["properties"]["provisioningState"] == "Deleting"
+    assert {"Azure-AsyncOperation", "Location"} <= set(seen[0].headers)
+    # test_connection recording (2026-06-01-preview): a database made with access keys Enabled lists them (200).
+    redis.databases.begin_create("rg1", "ke1", "default", {"properties": {
+        "accessKeysAuthentication": "Enabled", "clusteringPolicy": "EnterpriseCluster"}}).result()
+    keys = redis.databases.list_keys("rg1", "ke1", "default")
+    assert keys.primary_key and keys.secondary_key

@@ -134,6 +134,8 @@ class State:
 
     def update_step(self, name: str, **fields: Any) -> None:
         with self._lock:
+            if _restates(self._data["steps"].get(name), fields):
+                return
             entry = self._data["steps"].setdefault(name, {})
             entry.update(fields)
             change = self._stage()
@@ -158,6 +160,8 @@ class State:
 
     def set(self, key: str, value: Any) -> None:
         with self._lock:
+            if key in self._data and self._data[key] == value:
+                return  # nothing new: the file and its history stay as they are
             self._data[key] = value
             change = self._stage()
         self._save(change)
@@ -181,6 +185,18 @@ class State:
                 latest, text = self._staged, self._text
             self._write(text)
             self._written = latest
+
+
+# When a step last finished: not news by itself.
+_STAMPS = frozenset({"finished_at"})
+
+
+def _restates(entry: dict[str, Any] | None, fields: dict[str, Any]) -> bool:
+    """True when ``fields`` would change nothing in ``entry`` but its time stamps (a step found as wanted): such an
+    update is not saved, so a run with nothing to do neither spends a write of the whole document per step nor
+    fills the history of versions (``StateStore``) with copies of the same state."""
+    return entry is not None and all(key in entry and entry[key] == value
+                                     for key, value in fields.items() if key not in _STAMPS)
 
 
 class StateStore:

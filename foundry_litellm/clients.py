@@ -20,6 +20,11 @@ CLOUDS: dict[str, tuple[str, str]] = {
     "AzureUSGovernment": ("https://management.usgovcloudapi.net", "login.microsoftonline.us"),
 }
 
+# Connections kept open to the ARM host, and the threads of the runner's early reads: a run with nothing to do reads
+# every resource at once (the runner's ``_prefetch``), so the pool holds one connection per read (a thread finding
+# the pool empty would open one and throw it away).
+MAX_CONNECTIONS = 160
+
 # Client name -> (module, class). One entry per SDK package the steps use.
 _CLIENTS: dict[str, tuple[str, str]] = {
     "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient"),
@@ -152,7 +157,7 @@ class Clients:
                 from azure.core.pipeline.transport import RequestsTransport
 
                 session = requests.Session()
-                adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=64)
+                adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=MAX_CONNECTIONS)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session
@@ -178,8 +183,7 @@ class Clients:
         with self._locks[name]:  # one lock per client: building one never holds up the others
             if key not in self._clients:
                 module_name, class_name = _CLIENTS[name]
-                with _IMPORT_LOCK:  # two threads importing SDK packages at once can deadlock on azure.core's
-                    cls = getattr(importlib.import_module(module_name), class_name)
+                cls = getattr(_imported(module_name), class_name)
                 self._clients[key] = cls(
                     transport=self._shared_transport(),
                     credential=self.credential(),
@@ -217,6 +221,20 @@ class Clients:
             self._clients.clear()
             if self._session is not None:
                 self._session.close()
+
+
+_IMPORTED: dict[str, Any] = {}  # SDK modules whose import has finished (sys.modules has them from its start)
+
+
+def _imported(module_name: str) -> Any:
+    """The SDK module, imported one at a time (two threads importing SDK packages at once can deadlock on
+    azure.core's); one already imported is taken without the lock, so the early reads of a client that is ready
+    are not held up behind the imports of the others (``warm``)."""
+    module = _IMPORTED.get(module_name)
+    if module is None:
+        with _IMPORT_LOCK:
+            module = _IMPORTED[module_name] = importlib.import_module(module_name)
+    return module
 
 
 def _without_auto_registration(client: Any) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import azure_ops, retry, schedule
+from .clients import MAX_CONNECTIONS
 from .context import Managed, RunContext, Unknown
 from .diff import Change
 from .errors import Kept, StateLockLost, ToolError
@@ -169,13 +170,13 @@ class Runner:
         return removed + self._execute(self.steps, self._deploy_one, write=True)
 
     def plan(self) -> list[StepResult]:
+        self._prefetch(self.retired)
         removals = self._execute(self.retired, self._plan_removal, write=False)
-        self._prefetch()
         return removals + self._execute(self.steps, self._plan_one, write=False)
 
     def status(self) -> list[StepResult]:
+        self._prefetch(self.retired)
         removals = self._execute(self.retired, self._plan_removal, write=False)
-        self._prefetch()
         return [r for r in removals if r.action is Action.DELETE] + \
             self._execute(self.steps, self._status_one, write=False)
 
@@ -183,19 +184,25 @@ class Runner:
         return self._execute(self.retired + self.steps, self._destroy_one, write=True, reverse=True)
 
     # --- reading ----------------------------------------------------------------------------------------------
-    def _prefetch(self) -> None:
-        """Read, all at once, the resources the state file records as deployed.
+    def _prefetch(self, steps: Sequence[Step] = ()) -> None:
+        """Read, all at once, the resources the state file records as deployed (of the pipeline and ``steps``).
 
         A step whose upstream steps all turn out unchanged uses this early read instead of reading again after
         them: a run with nothing to do costs about one round of parallel reads, not one per level of the
         pipeline. On a first deployment nothing is recorded and nothing is read twice.
         """
-        recorded = [s for s in self.steps if self.ctx.state.step(s.name).get("status") == "succeeded"
+        recorded = [s for s in [*self.steps, *steps] if self.ctx.state.step(s.name).get("status") == "succeeded"
                     and not self.ctx.state.step(s.name).get("pending")]
         if not recorded:
             return
-        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="read") as pool:
+        # Reads are not writes: one thread per resource, whatever the slots for steps (``parallel``), so that all
+        # of them are one round trip; ARM's read bucket (250 a principal, refilled at 25 a second) holds them.
+        with ThreadPoolExecutor(max_workers=min(len(recorded), MAX_CONNECTIONS), thread_name_prefix="read") as pool:
             reads = {s.name: pool.submit(s.read, self.ctx) for s in recorded}
+            retired = {s.name for s in steps}
+            for step in recorded:
+                if step.name not in retired:  # the pipeline's, not those the config no longer wants
+                    pool.submit(_warm_desired, self.ctx, step)
         for name, future in reads.items():
             if future.exception() is None and not azure_ops.is_transient(future.result()):
                 self._early[name] = future.result()
@@ -330,7 +337,7 @@ class Runner:
                           immutable=fixed, replaceable=step.replaceable)
 
     def _plan_removal(self, step: Step) -> StepResult:
-        actual = step.read(self.ctx)
+        actual = self._early.pop(step.name) if step.name in self._early else step.read(self.ctx)
         if actual is None or not step.owned(self.ctx, actual):
             return StepResult(step.name, step.title, Outcome.ABSENT, resource_id=step.resource_id(self.ctx))
         return StepResult(step.name, step.title, Outcome.PLANNED, Action.DELETE, resource_id=step.resource_id(self.ctx),
@@ -584,6 +591,17 @@ def _recorded_durations(ctx: RunContext) -> dict[str, float]:
     if not isinstance(durations, dict):
         return {}
     return {str(k): float(v) for k, v in durations.items() if isinstance(v, int | float)}
+
+
+def _warm_desired(ctx: RunContext, step: Step) -> None:
+    """Compute a recorded step's desired body alongside the early reads: the reads it makes besides its own
+    resource's (Redis's listKeys for its password's fingerprint) are then one round trip with them, and their
+    answer is what the step finds when it runs (``ctx.secrets``). The body itself is thrown away: it may rest on
+    outputs the run has not read yet."""
+    try:
+        step.desired(ctx)
+    except Exception as exc:  # unknown before apply, or an error the step's own run reports
+        log.debug("early desired body of %s skipped: %s", step.name, exc)
 
 
 def _closure(steps: list[Step]) -> dict[str, set[str]]:

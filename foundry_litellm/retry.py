@@ -91,11 +91,16 @@ def policy(time_scale: float) -> Any:
             request.context.options.pop("retry_on_methods", None)
             method = request.http_request.method.upper()
             safe = method in READ_METHODS or repeatable
+            # A read asked for streamed (azure_ops.get_or_none) has its body read here, inside the loop: one cut off
+            # half-way is then retried like an answer never received.
+            streamed = method in READ_METHODS and bool(request.context.options.get("stream"))
             deadline = _DEADLINE.get() or time.monotonic() + window(DEFAULT_WINDOW, time_scale)
             attempt = 0
             while True:
                 try:
                     response = self.next.send(request)
+                    if streamed:
+                        response.http_response.read()
                 except ServiceRequestError:  # nothing was sent
                     if not self._wait(None, attempt, deadline):
                         raise

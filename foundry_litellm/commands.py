@@ -6,6 +6,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,23 @@ def access_gaps(session: Session, verbs: tuple[str, ...] = ("write",)) -> list[s
     return [need.refused("deploy would fail there") for need in access.missing(needs, permissions)]
 
 
+def _plan_with_access(session: Session) -> list[StepResult]:
+    """The plan, with the caller's rights in the group read alongside its reads (one round trip less); the gaps
+    found are said as warnings."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="access") as pool:
+        gaps = pool.submit(access_gaps, session)
+        planned = session.runner().plan()
+        for gap in gaps.result() or []:
+            session.ctx.warn(gap, gap)
+    return planned
+
+
 def deploy(opts: Options, *, plan: bool, confirm: Confirm, show_all: bool = False) -> bool:
     """Returns True when changes were pending (what --detailed-exitcode reports)."""
     with Session(opts, require_openai=True, pipeline=_pipeline(), operation="plan" if plan else "deploy") as session:
         if plan or not opts.yes:
             session.title = "plan"
-            for gap in access_gaps(session) or []:
-                session.ctx.warn(gap, gap)
-            planned = session.runner().plan()
+            planned = _plan_with_access(session)
             session.close_reporter()
             if plan:
                 _print_results("plan", planned, opts, session, show_all=show_all)
@@ -187,12 +197,14 @@ def bootstrap(opts: Options) -> str:
 def status(opts: Options) -> None:
     with Session(opts, require_openai=False, pipeline=_pipeline(), operation="status") as session:
         session.title = "status"
-        results = session.runner().status()
-        session.close_reporter()
-        _say_unchecked_key(session.config, results)
-        from steps import gateway_health
+        from steps import gateway_health, start_gateway_health
 
-        health = gateway_health(session.ctx, results)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="health") as pool:
+            early = start_gateway_health(session.ctx, pool)
+            results = session.runner().status()
+            session.close_reporter()
+            _say_unchecked_key(session.config, results)
+            health = gateway_health(session.ctx, results, early)
         _print_results("status", results, opts, session, extra={"gateway_health": health})
         if failures(results):
             raise first_failure(results)

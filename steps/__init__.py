@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from foundry_litellm.config import Config
@@ -153,13 +154,26 @@ def deployment_outputs(ctx: RunContext) -> dict[str, object]:
     }
 
 
-def gateway_health(ctx: RunContext, results: list[Any]) -> object:
-    """What Application Gateway's probe says of the LiteLLM backends (for `status`); None when not deployed."""
+def gateway_health(ctx: RunContext, results: list[Any], early: Future[object] | None = None) -> object:
+    """What Application Gateway's probe says of the LiteLLM backends (for `status`); None when not deployed.
+    ``early``: the same report asked for as the run started (``start_gateway_health``)."""
     deployed = any(r.step == ApplicationGateway.name and r.outcome in (Outcome.IN_SYNC, Outcome.DRIFTED)
                    for r in results)
     if not deployed:
         return None
+    if early is not None:
+        return early.result()
     return ApplicationGateway(with_certificate=not ctx.config.gateway.http_only).health(ctx)
+
+
+def start_gateway_health(ctx: RunContext, pool: Executor) -> Future[object] | None:
+    """Ask for the backend health in ``pool`` now when the state records the gateway: a long-running POST that
+    reads, whose round trips then overlap `status`'s reads instead of following them (``gateway_health`` drops
+    the answer when the gateway turns out not to be there)."""
+    if ctx.state.step(ApplicationGateway.name).get("status") != "succeeded":
+        return None
+    gateway = ApplicationGateway(with_certificate=not ctx.config.gateway.http_only)
+    return pool.submit(gateway.health, ctx)
 
 
 def _gateway_outputs(ctx: RunContext) -> dict[str, object]:

@@ -183,7 +183,8 @@ class Clients:
         with self._locks[name]:  # one lock per client: building one never holds up the others
             if key not in self._clients:
                 module_name, class_name = _CLIENTS[name]
-                cls = getattr(_imported(module_name), class_name)
+                with _IMPORT_LOCK:  # two threads importing SDK packages at once can deadlock on azure.core's
+                    cls = getattr(importlib.import_module(module_name), class_name)
                 self._clients[key] = cls(
                     transport=self._shared_transport(),
                     credential=self.credential(),
@@ -221,20 +222,6 @@ class Clients:
             self._clients.clear()
             if self._session is not None:
                 self._session.close()
-
-
-_IMPORTED: dict[str, Any] = {}  # SDK modules whose import has finished (sys.modules has them from its start)
-
-
-def _imported(module_name: str) -> Any:
-    """The SDK module, imported one at a time (two threads importing SDK packages at once can deadlock on
-    azure.core's); one already imported is taken without the lock, so the early reads of a client that is ready
-    are not held up behind the imports of the others (``warm``)."""
-    module = _IMPORTED.get(module_name)
-    if module is None:
-        with _IMPORT_LOCK:
-            module = _IMPORTED[module_name] = importlib.import_module(module_name)
-    return module
 
 
 def _without_auto_registration(client: Any) -> None:

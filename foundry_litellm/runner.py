@@ -195,14 +195,15 @@ class Runner:
                     and not self.ctx.state.step(s.name).get("pending")]
         if not recorded:
             return
+        retired = {s.name for s in steps}
+        warm = [s for s in recorded if s.name not in retired]  # the pipeline's: not what the config no longer wants
         # Reads are not writes: one thread per resource, whatever the slots for steps (``parallel``), so that all
         # of them are one round trip; ARM's read bucket (250 a principal, refilled at 25 a second) holds them.
-        with ThreadPoolExecutor(max_workers=min(len(recorded), MAX_CONNECTIONS), thread_name_prefix="read") as pool:
+        workers = min(len(recorded) + len(warm), MAX_CONNECTIONS)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
             reads = {s.name: pool.submit(s.read, self.ctx) for s in recorded}
-            retired = {s.name for s in steps}
-            for step in recorded:
-                if step.name not in retired:  # the pipeline's, not those the config no longer wants
-                    pool.submit(_warm_desired, self.ctx, step)
+            for step in warm:
+                pool.submit(_warm_desired, self.ctx, step)
         for name, future in reads.items():
             if future.exception() is None and not azure_ops.is_transient(future.result()):
                 self._early[name] = future.result()

@@ -7,6 +7,8 @@ step applies the new password to an existing server. Otherwise nothing is ever r
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -53,8 +55,10 @@ class PostgresCredentials(ArmStep):
 
     def read(self, ctx: RunContext) -> Json | None:
         get = self.operations(ctx).get
-        password = azure_ops.get_or_none(get, *self.args(ctx))
-        url = azure_ops.get_or_none(get, *self._url_args(ctx))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # both at once: one round trip, not two
+            url_read = pool.submit(contextvars.copy_context().run, azure_ops.get_or_none, get, *self._url_args(ctx))
+            password = azure_ops.get_or_none(get, *self.args(ctx))
+            url = url_read.result()
         if password is None or url is None:
             return None  # either missing: both are written again
         return password

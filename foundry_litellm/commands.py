@@ -77,11 +77,14 @@ def access_gaps(session: Session, verbs: tuple[str, ...] = ("write",)) -> list[s
 def _plan_with_access(session: Session) -> list[StepResult]:
     """The plan, with the caller's rights in the group read alongside its reads (one round trip less); the gaps
     found are said as warnings."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="access") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="access")
+    try:
         gaps = pool.submit(access_gaps, session)
         planned = session.runner().plan()
         for gap in gaps.result() or []:
             session.ctx.warn(gap, gap)
+    finally:
+        pool.shutdown(wait=False)  # a failed plan or Ctrl-C does not wait for an answer nobody will read
     return planned
 
 
@@ -199,12 +202,15 @@ def status(opts: Options) -> None:
         session.title = "status"
         from steps import gateway_health, start_gateway_health
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="health") as pool:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+        try:
             early = start_gateway_health(session.ctx, pool)
             results = session.runner().status()
             session.close_reporter()
             _say_unchecked_key(session.config, results)
             health = gateway_health(session.ctx, results, early)
+        finally:
+            pool.shutdown(wait=False)  # Ctrl-C does not wait for a report nobody will read
         _print_results("status", results, opts, session, extra={"gateway_health": health})
         if failures(results):
             raise first_failure(results)

@@ -127,3 +127,22 @@ def test_a_frozen_state_writes_nothing_more() -> None:
     state.update_step("b", status="succeeded")
     state.record_duration("b", 1.0)
     assert len(writes) == 1
+
+
+def test_an_update_that_restates_the_entry_writes_no_version(tmp_path: Path) -> None:
+    """A step found as wanted (only its finished_at is new) and a key set to its value write nothing: a no-op run
+    leaves the file and its history as they were."""
+    store = StateStore(tmp_path, "dev")
+    state = store.load(subscription_id="s")
+    state.update_step("vnet", status="succeeded", outputs={"id": "/x"}, error=None, finished_at="t1")
+    state.set("outputs", {"a": "1"})
+    versions = len(store.history())
+    text = (tmp_path / "dev.json").read_text()
+    state.update_step("vnet", status="succeeded", outputs={"id": "/x"}, error=None, finished_at="t2")
+    state.set("outputs", {"a": "1"})
+    assert (len(store.history()), (tmp_path / "dev.json").read_text()) == (versions, text)
+    state.update_step("vnet", status="succeeded", outputs={"id": "/y"}, error=None, finished_at="t3")
+    state.update_step("vnet", pending=None)  # a field the entry lacks is news, even None
+    assert len(store.history()) == versions + 2
+    assert StateStore(tmp_path, "dev").load().step("vnet") == {
+        "status": "succeeded", "outputs": {"id": "/y"}, "error": None, "finished_at": "t3", "pending": None}

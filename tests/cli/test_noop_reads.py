@@ -13,7 +13,7 @@ from .conftest import Entry, Served, Workspace, is_write, path_key, served
 # Latency added to every request of the runs measured: much longer than the CPU time a run spends between its first
 # request and its last one (imports, TLS, threads), so that "sent after another's answer came" means a round trip
 # the run waited for, not a slow machine.
-LATENCY_MS = 4000
+LATENCY_MS = 10_000
 
 
 def _span(entry: Entry) -> tuple[float, float]:

@@ -61,11 +61,8 @@ class Graph:
             for key in step.lock_keys(ctx):
                 self.locks.setdefault(key.rsplit("/", 1)[-1], []).append(step.name)
         # a project capability host starts PROPAGATION_WAIT (scaled) after the roles it waits for are created
-        from steps.capability_host import ProjectCapabilityHost
-        from steps.role_assignment import PROPAGATION_WAIT
-
-        self.propagation = {(role.name, step.name): PROPAGATION_WAIT * SCALE for step in steps
-                            if isinstance(step, ProjectCapabilityHost) for role in step.checked_roles}
+        self.propagation = {(dep, step.name): seconds * SCALE for step in steps
+                            for dep, seconds in step.start_lags().items()}
 
 
 def critical_chain(graph: Graph, weight: dict[str, float]) -> tuple[float, list[str]]:

@@ -26,7 +26,7 @@ from .errors import ConfigError, ToolError
 from .interrupts import Interrupted
 from .names import Names
 from .output import LiveReporter, PlainReporter
-from .runner import Runner, StepResult
+from .runner import Runner, StepResult, deploy_order
 from .secrets import SecretValues
 from .state import DEFAULT_DIR, Backend, State
 from .state_backends import open_backend
@@ -107,7 +107,7 @@ class Session:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
             target = self._target()
             self.clients = Clients(target, self.config.subscription_id)
-            self.clients.warm(_clients_of(self.steps))
+            self.clients.warm(_clients_of(deploy_order(self.steps, target.time_scale)))
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
@@ -210,7 +210,7 @@ def _fewer_malloc_arenas() -> None:
 
 
 def _clients_of(steps: list[Step]) -> list[str]:
-    """The SDK clients the steps name, in pipeline order: the first steps' client is built first."""
+    """The SDK clients the steps name, in their order: the critical path's clients are built first."""
     sdks = (getattr(step, "sdk", None) for step in steps)  # an ArmStep's; other steps name none
     return [sdk.client for sdk in sdks if isinstance(sdk, Sdk)]
 

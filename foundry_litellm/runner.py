@@ -562,7 +562,7 @@ def _settled_without_running(step: Step, deps: list[StepResult], reverse: bool,
     return None
 
 
-def _dependencies(steps: list[Step], reverse: bool) -> dict[str, set[str]]:
+def _dependencies(steps: Sequence[Step], reverse: bool) -> dict[str, set[str]]:
     """What each step waits for among ``steps``: its dependencies, or for deletion the steps depending on it."""
     names = {s.name for s in steps}
     deps: dict[str, set[str]] = {s.name: set() for s in steps}
@@ -573,15 +573,23 @@ def _dependencies(steps: list[Step], reverse: bool) -> dict[str, set[str]]:
     return deps
 
 
+def deploy_order(steps: Sequence[Step], time_scale: float) -> list[Step]:
+    """The steps as a deploy prefers them before the state has timed any (see ``priority_order``)."""
+    by_name = {s.name: s for s in steps}
+    return [by_name[n] for n in priority_order(steps, _dependencies(steps, False), {}, time_scale)]
+
+
 def priority_order(steps: Sequence[Step], deps: Mapping[str, set[str]], recorded: Mapping[str, float],
                    time_scale: float, *, reverse: bool = False) -> list[str]:
     """The steps, the one with the longest chain of durations still ahead of it (itself included) first; ties in
     declared order (reversed for deletion, whose ``deps`` are reversed too). A step weighs what the state recorded
-    of its last write, else its ``typical_seconds`` scaled to the target: the critical path gets the free slots and
-    a lock key's next turn."""
+    of its last write, else its ``typical_seconds`` scaled to the target, and a deploy counts the waits steps leave
+    after a dependency (``start_lags``): the critical path gets the free slots and a lock key's next turn."""
     declared = [s.name for s in (reversed(steps) if reverse else steps)]
     weight = {s.name: recorded.get(s.name, s.typical_seconds * time_scale) for s in steps}
-    tail = schedule.tails(declared, deps, weight)
+    lag = {} if reverse else {(dep, s.name): seconds * time_scale for s in steps
+                              for dep, seconds in s.start_lags().items()}
+    tail = schedule.tails(declared, deps, weight, lag)
     index = {name: i for i, name in enumerate(declared)}
     return sorted(declared, key=lambda name: (-tail[name], index[name]))
 

@@ -22,9 +22,11 @@ def earliest_starts(order: Sequence[str], deps: Mapping[str, Iterable[str]], wei
     return start
 
 
-def tails(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mapping[str, float]) -> dict[str, float]:
-    """Each step's own duration plus the longest chain of the steps that wait for it: the least time the run
-    still needs once the step starts."""
+def tails(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mapping[str, float],
+          lag: Mapping[tuple[str, str], float] | None = None) -> dict[str, float]:
+    """Each step's own duration plus the longest chain of the steps that wait for it (and of the ``lag`` they
+    leave after it): the least time the run still needs once the step starts."""
+    lag = lag or {}
     after: dict[str, list[str]] = {name: [] for name in order}
     for name in order:
         for dep in deps.get(name, ()):
@@ -32,7 +34,8 @@ def tails(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mappi
     tail: dict[str, float] = {}
     for name in reversed(order):
         # .get: in a cycle (which the runner then refuses) a later step is not known yet
-        tail[name] = weight.get(name, 0.0) + max((tail.get(n, 0.0) for n in after[name]), default=0.0)
+        tail[name] = weight.get(name, 0.0) + max((lag.get((name, n), 0.0) + tail.get(n, 0.0) for n in after[name]),
+                                                 default=0.0)
     return tail
 
 

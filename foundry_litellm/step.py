@@ -92,6 +92,11 @@ class Step:
         none. The runner keeps its slot and lock keys free for other steps until then."""
         return 0.0, ""
 
+    def start_lags(self) -> dict[str, float]:
+        """Dependency name -> Azure seconds this step waits after it ends (what ``not_before`` waits out on a
+        first create): the runner's priorities and the deploy benchmark's bound count them."""
+        return {}
+
     def desired(self, ctx: RunContext) -> Json:
         raise NotImplementedError
 

@@ -175,6 +175,9 @@ class ProjectCapabilityHost(_CapabilityHost):
                                "vectorStoreConnections": name("search")}}
 
 
+    def start_lags(self) -> dict[str, float]:
+        return {role.name: PROPAGATION_WAIT for role in self.checked_roles}
+
     def not_before(self, ctx: RunContext) -> tuple[float, str]:
         """A host to create: not before the roles it needs have surely taken effect; meanwhile the runner lets the
         account's other children write (a sleep in ``apply`` would hold the account's lock key). A host the state

@@ -19,6 +19,13 @@ def test_tail_is_own_duration_plus_the_longest_chain_after() -> None:
     assert tails(ORDER, DEPS, WEIGHT) == {"a": 7.0, "b": 6.0, "c": 3.0, "d": 1.0, "e": 3.0}
 
 
+def test_a_lag_after_a_dependency_lengthens_the_tails_before_it() -> None:
+    # c must wait 10 after a ends (a role's propagation before a capability host): a's chain through c is the
+    # longest now (1 + 10 + 2 + 1); the lag belongs to the edge, so c's own tail is unchanged.
+    tail = tails(ORDER, DEPS, WEIGHT, {("a", "c"): 10.0})
+    assert tail == {"a": 14.0, "b": 6.0, "c": 3.0, "d": 1.0, "e": 3.0}
+
+
 def test_an_unweighted_step_weighs_nothing() -> None:
     assert tails(["x", "y"], {"y": ["x"]}, {"y": 2.0}) == {"x": 2.0, "y": 2.0}
 

@@ -10,6 +10,7 @@ Azure Managed Redis instance").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -161,25 +162,35 @@ def test_strict_mode_checks_redis_bodies_against_redisenterprise_json(redis: Any
     assert err.value.error.target == "properties.persistence.aofEnabled"
 
 
+def _recorded_client(make_emulator: Any, credential: Any, location: str,
+                     api_version: str) -> tuple[Any, list[Any], Callable[[Any], None]]:
+    """A non-strict emulator with resource group rg1, the Redis client at a recording's api-version, and the HTTP
+    responses its calls see (through ``hook``)."""
+    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
+
+    from tests.emulator.helpers import clients
+
+    emu = make_emulator(time_scale=0.002, strict=False)
+    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
+    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": location})
+    seen: list[Any] = []
+
+    def hook(response: Any) -> None:
+        seen.append(response.http_response)
+
+    return RedisEnterpriseManagementClient(credential, SUB, api_version=api_version, **sdk), seen, hook
+
+
 def test_recorded_2023_api_cluster_lifecycle(make_emulator: Any, credential: Any) -> None:
     """The Azure CLI extension's scenario1 recording (api-version 2023-03-01-preview; tests/conformance/recordings/
     redisenterprise__test_redisenterprise_scenario1.yaml): a create without publicNetworkAccess is accepted; both
     PUTs answer 201 Creating with Azure-AsyncOperation and a Location naming the resource; an Enterprise_ cluster is
     kind v1 under redisenterprise.cache.azure.net with identity None; the keys of a database are listed without
     enabling them; regenerateKey renews only the named key; DELETE answers 202 with the resource, Deleting."""
-    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
-
     from foundry_litellm.azure_ops import raw
-    from tests.emulator.helpers import clients
 
-    emu = make_emulator(time_scale=0.002, strict=False)  # strict checks bodies against the 2025-07-01 document
-    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
-    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": "eastus"})
-    redis = RedisEnterpriseManagementClient(credential, SUB, api_version="2023-03-01-preview", **sdk)
-    seen: list[Any] = []
-
-    def hook(response: Any) -> None:
-        seen.append(response.http_response)
+    # not strict: strict checks bodies against the 2025-07-01 document
+    redis, seen, hook = _recorded_client(make_emulator, credential, "eastus", "2023-03-01-preview")
 
     body = {"location": "eastus", "properties": {"minimumTlsVersion": "1.2"},
             "sku": {"capacity": 4, "name": "Enterprise_E20"}, "tags": {"tag1": "value1"}, "zones": ["1", "2", "3"]}
@@ -214,19 +225,10 @@ def test_recorded_2026_api_database_lifecycle(make_emulator: Any, credential: An
     kind v2 with tags {} and redundancyMode ZR; a database made from {} shows notifyKeyspaceEvents "", keys
     disabled; a database DELETE answers 202 with the resource, Deleting, and both headers; and (…test_connection
     recording) a database made with access keys Enabled lists them."""
-    from azure.mgmt.redisenterprise import RedisEnterpriseManagementClient
-
     from foundry_litellm.azure_ops import raw
-    from tests.emulator.helpers import clients
 
-    emu = make_emulator(time_scale=0.002, strict=False)  # notifyKeyspaceEvents is not in the 2025-07-01 document
-    sdk = {"base_url": emu.url, "connection_verify": str(emu.ca_cert), "polling_interval": 0.02}
-    clients(sdk, credential)["rm"].resource_groups.create_or_update("rg1", {"location": "centralindia"})
-    redis = RedisEnterpriseManagementClient(credential, SUB, api_version="2026-06-01-preview", **sdk)
-    seen: list[Any] = []
-
-    def hook(response: Any) -> None:
-        seen.append(response.http_response)
+    # not strict: notifyKeyspaceEvents is not in the 2025-07-01 document
+    redis, seen, hook = _recorded_client(make_emulator, credential, "centralindia", "2026-06-01-preview")
 
     body = {"location": "centralindia", "properties": {"publicNetworkAccess": "Enabled"},
             "sku": {"name": "Balanced_B1"}}

@@ -37,6 +37,10 @@ class Kept(ToolError):
     """Destroy leaves this resource in place, on purpose (not ours, or held by something kept)."""
 
 
+class Forgotten(Kept):
+    """The resource stays where it is (Azure offers no way to delete it alone), but the state lets it go."""
+
+
 class Refused(ToolError):
     """The user did not confirm, or confirmation was impossible (no TTY and no --yes)."""
 

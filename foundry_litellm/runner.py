@@ -20,7 +20,7 @@ from . import azure_ops, retry, schedule
 from .clients import MAX_CONNECTIONS
 from .context import Managed, RunContext, Unknown
 from .diff import Change
-from .errors import Kept, StateLockLost, ToolError
+from .errors import Forgotten, Kept, StateLockLost, ToolError
 from .state import now_iso
 from .step import Action, Plan, Step
 
@@ -384,6 +384,9 @@ class Runner:
                 started = True
             try:
                 step.delete(ctx, actual)
+            except Forgotten as reason:
+                ctx.state.drop_step(step.name)
+                return StepResult(step.name, step.title, Outcome.KEPT, resource_id=resource_id, note=reason.message)
             except Kept as reason:
                 return StepResult(step.name, step.title, Outcome.KEPT, resource_id=resource_id, note=reason.message)
             except Exception as exc:

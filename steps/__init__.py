@@ -21,7 +21,7 @@ from .foundry_account import FoundryAccount
 from .foundry_project import FoundryProject
 from .gateway import gateway_steps, retired_upstream_steps
 from .key_vault import KeyVault, gateway_secrets_user
-from .key_vault_secret import KeyVaultSecret, from_environment, vault_secrets
+from .key_vault_secret import KeyVaultSecret, RetiredUpstreamKey, from_environment, vault_secrets
 from .litellm_app import LiteLLMApp
 from .log_analytics_workspace import LogAnalyticsWorkspace
 from .managed_identity import ManagedIdentity
@@ -131,9 +131,8 @@ def retired(config: Config, recorded: set[str]) -> list[Step]:
 
 
 def _retired_upstreams(recorded: set[str], current: set[str]) -> list[Step]:
-    """The keys and private endpoints of upstreams no longer configured. A key's secret stays in Key Vault (its
-    management plane cannot delete one; it goes with the vault): only the state forgets it."""
-    keys = [KeyVaultSecret(name.split(":", 1)[1]) for name in sorted(recorded - current)
+    """The keys and private endpoints of upstreams no longer configured (a key's secret stays in Key Vault)."""
+    keys = [RetiredUpstreamKey(name.split(":", 1)[1]) for name in sorted(recorded - current)
             if name.startswith("key_vault_secret:") and from_environment(name.split(":", 1)[1])]
     return [*keys, *retired_upstream_steps(recorded, current)]
 

@@ -16,6 +16,7 @@ from foundry_litellm import secrets
 from foundry_litellm.config import Config
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
+from foundry_litellm.errors import Forgotten
 from foundry_litellm.litellm_config import UPSTREAM_KEY_SECRET, upstream_secret
 from foundry_litellm.step import ArmStep, Json
 
@@ -119,3 +120,13 @@ class KeyVaultSecret(ArmStep):
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         """Secrets go with their vault (and come back with it when it is recovered)."""
+
+
+class RetiredUpstreamKey(KeyVaultSecret):
+    """The key of an upstream the configuration no longer has: Key Vault's management plane cannot delete a
+    secret, and its data plane is closed to this tool (no public network access), so the secret stays until its
+    vault goes; the run says so, and the state forgets it."""
+
+    def delete(self, ctx: RunContext, actual: Json) -> None:
+        raise Forgotten(f"left in Key Vault {ctx.names.key_vault} (only the vault's deletion removes it; the app no "
+                        "longer refers to it)")

@@ -214,9 +214,16 @@ def test_named_upstreams_deploy_their_keys_endpoints_and_app_wiring(workspace: W
     assert _secret_puts(changed) == {"openai-api-key-west": rotated["WEST_KEY"]}
     assert len(changed) == 2 and "/containerapps/" in str(changed[1]["path"]).lower()  # the new revision
 
-    # Back to one upstream without a private endpoint: the east endpoint is deleted, the keys forgotten.
+    # Back to one upstream without a private endpoint: the east endpoint is deleted, the keys forgotten (and said to
+    # be left in Key Vault, whose management plane cannot delete a secret).
     (workspace.path / "foundry-litellm.toml").write_text(CONFIG)
-    assert workspace.run("deploy", "--emulator", "--yes").returncode == 0
+    back = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
+    assert back.returncode == 0, back.stderr
+    reported = {s["step"]: s for s in json.loads(back.stdout)["steps"]}
+    assert reported["private_endpoint:openai-east"]["outcome"] == "deleted"
+    for key in ("openai-api-key-east", "openai-api-key-west"):
+        assert reported[f"key_vault_secret:{key}"]["outcome"] == "kept"
+        assert "left in Key Vault" in reported[f"key_vault_secret:{key}"]["note"]
     steps = workspace.state()["steps"]
     assert not [name for name in steps if "openai-api-key-" in name or name.endswith(":openai-east")]
     assert "key_vault_secret:openai-api-key" in steps

@@ -174,7 +174,6 @@ class ProjectCapabilityHost(_CapabilityHost):
         return {"properties": {"threadStorageConnections": name("cosmos"), "storageConnections": name("storage"),
                                "vectorStoreConnections": name("search")}}
 
-
     def start_lags(self) -> dict[str, float]:
         return {role.name: PROPAGATION_WAIT for role in self.checked_roles}
 

@@ -78,6 +78,73 @@ def get_or_none(get: Callable[..., Any], *args: Any) -> Json | None:
     return result
 
 
+def read_by_id(clients: Any, resource_id: str, api_version: str) -> Json | None:
+    """``get_or_none`` of the resource at ``resource_id``, sent through the ARM pipeline (``Clients.arm``) rather
+    than an SDK package's operations: the same request, with no package to import."""
+    try:
+        return send_by_id(clients, "GET", resource_id, api_version)
+    except Exception as exc:
+        if is_not_found(exc) or error_code(exc) == "MissingSubscriptionRegistration":
+            return None
+        raise
+
+
+def send_by_id(clients: Any, method: str, path: str, api_version: str, **options: Any) -> Json | None:
+    """One ARM request to ``path`` (a resource id, or an action under one: ``.../listKeys``); the body as JSON.
+    Refused, it raises what an SDK operation raises (``HttpResponseError`` with the ARM error's code)."""
+    client = clients.arm()  # first: it imports the modules used here, one thread at a time
+    # streamed: the retry policy reads the body inside its loop, so one cut off half-way is retried (retry.py)
+    response = client.send_request(_request(client, method, path, api_version), stream=True, **options)
+    response.read()
+    _refuse_unless(response, 200)
+    try:
+        body = json.loads(response.text()) if response.text() else None
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def begin_by_id(clients: Any, method: str, path: str, api_version: str, *, final_state_via: str,
+                **options: Any) -> Any:
+    """A long-running request by resource id (``.../backendhealth``): its poller, as an SDK ``begin_*`` returns
+    one, polled as ``final_state_via`` (the operation's ``x-ms-long-running-operation-options`` in its spec) says."""
+    client = clients.arm()
+    from azure.core.polling import LROPoller
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    initial = client._pipeline.run(_request(client, method, path, api_version), stream=False, **options)
+    _refuse_unless(initial.http_response, 200, 202)
+    return LROPoller(client, initial, lambda response: raw(response, None, {}),
+                     ARMPolling(clients.target.polling_interval, lro_options={"final-state-via": final_state_via}))
+
+
+def _request(client: Any, method: str, path: str, api_version: str) -> Any:
+    from azure.core.rest import HttpRequest
+
+    return HttpRequest(method, client.format_url(path), params={"api-version": api_version},
+                       headers={"Accept": "application/json"})
+
+
+def _refuse_unless(response: Any, *expected: int) -> None:
+    """Raise for an answer outside ``expected`` what an SDK operation raises for it."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ResourceNotModifiedError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    if response.status_code in expected:
+        return
+    map_error(status_code=response.status_code, response=response,
+              error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError,
+                         304: ResourceNotModifiedError})
+    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
 def _raw_streamed(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
     """``raw`` of an answer asked for with ``stream=True``: its body is read here, not by the SDK.
 

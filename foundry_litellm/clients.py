@@ -44,6 +44,16 @@ _CLIENTS: dict[str, tuple[str, str]] = {
     "redisenterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient"),
 }
 
+# The api-version each package's operations send (the installed SDK's default for the operations groups the steps
+# use). Reads by resource id (azure_ops.read_by_id) send the same one without importing the package; a deploy test
+# (tests/cli/test_deploy.py) holds every resource's reads and writes to one version, so an SDK upgrade that
+# moves a version fails there.
+API_VERSIONS: dict[str, str] = {
+    "resource": "2025-04-01", "network": "2026-03-01", "privatedns": "2024-06-01", "msi": "2024-11-30",
+    "loganalytics": "2025-07-01", "appinsights": "2020-02-02", "keyvault": "2026-05-15", "storage": "2026-09-01",
+    "cosmosdb": "2026-03-15", "search": "2025-05-01", "postgres": "2026-10-01", "authorization": "2022-04-01",
+    "cognitive": "2025-09-01", "containerapps": "2026-07-01", "redisenterprise": "2025-07-01",
+}
 
 # The Blob service's host suffix in each cloud (Learn "Azure China developer guide", "Azure Government developer
 # guide").
@@ -123,6 +133,7 @@ class Clients:
         self._transport: Any = None
         self._session: Any = None
         self._retry: Any = None
+        self._arm: Any = None
 
     def warm(self, names: Iterable[str]) -> threading.Thread:
         """Import and build, in the background and in the order given, the clients a run's steps name while the
@@ -199,6 +210,32 @@ class Clients:
                 _without_auto_registration(self._clients[key])
             return self._clients[key]
 
+    def arm(self) -> Any:
+        """One ARM pipeline for requests by resource id (azure_ops.read_by_id): the policies of an SDK client's, on
+        the shared transport, without importing any SDK package (about 1 s of CPU for all of them, which a run that
+        only reads — a no-op deploy, plan, status — would spend for nothing)."""
+        with _IMPORT_LOCK:  # with what azure_ops.send_by_id imports: loaded before any thread uses them
+            import azure.core.exceptions
+            import azure.core.polling
+            import azure.core.rest
+            import azure.mgmt.core.exceptions
+            import azure.mgmt.core.polling.arm_polling  # noqa: F401
+            from azure.core.pipeline import policies
+            from azure.mgmt.core import ARMPipelineClient
+            from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+        transport, retry_policy, credential = self._shared_transport(), self._retry_policy(), self.credential()
+        with self._lock:
+            if self._arm is None:
+                self._arm = ARMPipelineClient(base_url=self.target.base_url, transport=transport, policies=[
+                    policies.RequestIdPolicy(), policies.HeadersPolicy(),
+                    policies.UserAgentPolicy(user_agent=f"foundry-litellm/{__version__}"), policies.ProxyPolicy(),
+                    policies.ContentDecodePolicy(), policies.RedirectPolicy(), retry_policy,
+                    ARMChallengeAuthenticationPolicy(credential, self.target.credential_scope),
+                    policies.CustomHookPolicy(), policies.NetworkTraceLoggingPolicy(),
+                    policies.DistributedTracingPolicy(), policies.SensitiveHeaderCleanupPolicy(),
+                    ARMHttpLoggingPolicy()])
+            return self._arm
+
     def reattach(self, token: str) -> Any:
         """A poller for the operation behind a continuation token, whatever started it: the token holds the
         operation's URLs, and polling them needs only an ARM pipeline (any client's: same host, same login)."""
@@ -208,7 +245,7 @@ class Clients:
 
         from .azure_ops import raw
 
-        pipeline_client = self.get("resource")._client
+        pipeline_client = self.arm()
         return LROPoller.from_continuation_token(
             ARMPolling(self.target.polling_interval), token, client=pipeline_client,
             deserialization_callback=lambda response: raw(response, None, {}))

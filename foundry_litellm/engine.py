@@ -107,10 +107,10 @@ class Session:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
             target = self._target()
             self.clients = Clients(target, self.config.subscription_id)
-            self.clients.warm(_clients_of(deploy_order(self.steps, target.time_scale)))
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
+            self.clients.warm(_clients_of(self._likely_writes(deploy_order(self.steps, target.time_scale))))
             secret_values = SecretValues()
             for upstream, variable in self.config.gateway.upstream_key_env.items():
                 key = os.environ.get(variable, "").strip()
@@ -189,6 +189,17 @@ class Session:
                 return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True, time_scale=scale)
             return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
         return Target.cloud(opts.cloud)
+
+    def _likely_writes(self, steps: list[Step]) -> list[Step]:
+        """The steps whose SDK clients are worth importing ahead (writes go through them; reads need none): a
+        deploy's steps that the state does not record as done, every step for destroy, none for a run that only
+        reads. A write found later imports its client then."""
+        if self.operation == "destroy":
+            return steps
+        if self.operation not in ("deploy", "bootstrap"):
+            return []
+        recorded = self.state.data["steps"]
+        return [s for s in steps if (recorded.get(s.name) or {}).get("status") != "succeeded"]
 
     def runner(self, *, stop: threading.Event | None = None) -> Runner:
         recorded = set(self.state.data["steps"])

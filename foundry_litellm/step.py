@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from . import azure_ops
+from .clients import API_VERSIONS
 from .diff import Change, diff, merge
 from .ownership import ENV_TAG, OWNER_TAG, OWNER_VALUE
 
@@ -62,6 +63,10 @@ class Sdk:
     get: str = "get"
     put: str = "begin_create_or_update"
     delete: str = "begin_delete"
+
+    @property
+    def api_version(self) -> str:
+        return API_VERSIONS[self.client]
 
 
 class Step:
@@ -194,7 +199,7 @@ class ArmStep(Step):
         return getattr(ctx.clients.get(self.sdk.client), self.sdk.group)
 
     def read(self, ctx: RunContext) -> Json | None:
-        return azure_ops.get_or_none(getattr(self.operations(ctx), self.sdk.get), *self.args(ctx))
+        return azure_ops.read_by_id(ctx.clients, self.resource_id(ctx), self.sdk.api_version)
 
     def changes(self, ctx: RunContext, desired: Json, actual: Json) -> list[Change]:
         return diff(desired, actual, ignore=self.ignore)

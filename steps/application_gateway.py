@@ -113,8 +113,8 @@ class ApplicationGateway(ArmStep):
     def health(self, ctx: RunContext) -> list[dict[str, str]]:
         """The backend health Application Gateway reports for LiteLLM: its probe's outcome per server."""
         # A long-running POST that reads: nothing to record in the state file, so no ctx.run here.
-        poller = self.operations(ctx).begin_backend_health(*self.args(ctx), cls=azure_ops.raw,
-                                                           **azure_ops.RETRY_REPEATABLE)
+        poller = azure_ops.begin_by_id(ctx.clients, "POST", f"{self.resource_id(ctx)}/backendhealth",
+                                       self.sdk.api_version, final_state_via="location", **azure_ops.RETRY_REPEATABLE)
         report = azure_ops.wait_for(poller, timeout=10 * 60, what="backend health") or {}
         servers = []
         for pool in report.get("backendAddressPools") or []:

@@ -115,9 +115,9 @@ class AccountCapabilityHost(_CapabilityHost):
 
     def read(self, ctx: RunContext) -> Json | None:
         """Ours, or the one the platform made for the network-injected account (foundry-samples PR #753)."""
-        get = self.operations(ctx).get
         for name in (f"{ctx.names.foundry_account}@aml_aiagentservice", ACCOUNT_HOST):
-            found = azure_ops.get_or_none(get, ctx.resource_group, ctx.names.foundry_account, name)
+            found = azure_ops.read_by_id(ctx.clients, ctx.resource_id(self.arm_type, ctx.names.foundry_account, name),
+                                         self.sdk.api_version)
             if found is not None:
                 return found
         return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from urllib.parse import quote
 
 from foundry_litellm import azure_ops, secrets
@@ -50,14 +49,12 @@ class PostgresCredentials(ArmStep):
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.key_vault, PASSWORD)
 
-    def _url_args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (ctx.resource_group, ctx.names.key_vault, DATABASE_URL)
-
     def read(self, ctx: RunContext) -> Json | None:
-        get = self.operations(ctx).get
+        url_id = ctx.resource_id(self.arm_type, ctx.names.key_vault, DATABASE_URL)
         with ThreadPoolExecutor(max_workers=1) as pool:  # both at once: one round trip, not two
-            url_read = pool.submit(contextvars.copy_context().run, azure_ops.get_or_none, get, *self._url_args(ctx))
-            password = azure_ops.get_or_none(get, *self.args(ctx))
+            url_read = pool.submit(contextvars.copy_context().run, azure_ops.read_by_id, ctx.clients, url_id,
+                                   self.sdk.api_version)
+            password = azure_ops.read_by_id(ctx.clients, self.resource_id(ctx), self.sdk.api_version)
             url = url_read.result()
         if password is None or url is None:
             return None  # either missing: both are written again

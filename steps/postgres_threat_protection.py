@@ -7,7 +7,6 @@ for a setting that cannot be deleted means writing it back to ``Disabled``.
 
 from __future__ import annotations
 
-from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import Json, Sdk, StateOutputs
 
@@ -26,11 +25,6 @@ class PostgresThreatProtection(ServerChild):
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (ctx.names.postgres, SETTING)
-
-    def read(self, ctx: RunContext) -> Json | None:
-        # the SDK reads the setting through another operations group than the one that writes it
-        ops = ctx.clients.get(self.sdk.client).advanced_threat_protection_settings
-        return azure_ops.get_or_none(ops.get, *self.args(ctx))
 
     def body(self, ctx: RunContext) -> Json:
         return {"properties": {"state": "Enabled"}}

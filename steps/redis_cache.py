@@ -102,9 +102,9 @@ class RedisDatabase(ArmStep):
 
 def primary_key(ctx: RunContext) -> str:
     """The database's primary access key (Databases_ListKeys, a POST that only reads), registered for redaction."""
-    ops = ctx.clients.get("redisenterprise").databases
-    keys = ops.list_keys(ctx.resource_group, ctx.names.redis, DATABASE, cls=azure_ops.raw,
-                         **azure_ops.RETRY_REPEATABLE) or {}
+    database = RedisDatabase()
+    keys = azure_ops.send_by_id(ctx.clients, "POST", f"{database.resource_id(ctx)}/listKeys", database.sdk.api_version,
+                                **azure_ops.RETRY_REPEATABLE) or {}
     value = str(keys.get("primaryKey") or "")
     if not value:
         raise ValueError("the Redis database returned no access key")

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from foundry_litellm import azure_ops
+from foundry_litellm.clients import API_VERSIONS
 from foundry_litellm.context import RunContext, Unknown
 from foundry_litellm.naming import deterministic_guid
 from foundry_litellm.step import IdOutputs, Json, Step
@@ -118,7 +119,8 @@ class RoleAssignment(Step):
             name = self.assignment_name(ctx)
         except Unknown:  # no principal yet: no assignment either
             return None
-        return azure_ops.get_or_none(self._ops(ctx).get, self.scope(ctx), name)
+        return azure_ops.read_by_id(ctx.clients, f"{self.scope(ctx)}/providers/Microsoft.Authorization/roleAssignments/"
+                                                 f"{name}", API_VERSIONS["authorization"])
 
     def immutable_changes(self, changes: list[Any]) -> list[Any]:
         return changes  # nothing about an assignment can be updated in place

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import REGISTRATION, Workspace, outcomes_of_first_deploy, writes
+from .conftest import REGISTRATION, Workspace, outcomes_of_first_deploy, path_key, writes
 
 # Microsoft.Cache: Azure Managed Redis, on by default (max_replicas 3 > 1).
 NAMESPACES = {"Microsoft.App", "Microsoft.Cache", "Microsoft.CognitiveServices", "Microsoft.ContainerService",
@@ -29,6 +29,12 @@ def test_deploy_creates_everything_then_redeploy_sends_no_write(workspace: Works
     registered = sorted(e["path"].split("/")[-2] for e in workspace.requests() if e["path"].endswith("/register"))
     assert registered == sorted(NAMESPACES)
     assert not [e for e in workspace.requests() if e["status"] == 409]
+    # Reads go by resource id with the api-version of clients.API_VERSIONS, writes through the SDK packages: both
+    # must send one version per resource (an SDK upgrade that moves one fails here).
+    versions: dict[str, set[str]] = {}
+    for entry in workspace.requests():
+        versions.setdefault(path_key(entry), set()).add(entry["api_version"])
+    assert {path: v for path, v in versions.items() if len(v) > 1} == {}
     seen = len(workspace.requests())
 
     second = workspace.run("deploy", "--emulator", "--yes", "-o", "json")

@@ -34,7 +34,7 @@ CONFLICT_BACKOFF_MAX = 60.0
 
 # A POST or PATCH that is safe to send twice (a registration, a read-like action, a PATCH of the same body):
 # the retry policy (retry.py) may repeat it after a 5xx or a lost answer instead of raising.
-RETRY_REPEATABLE = {"repeatable": True}
+RETRY_REPEATABLE: dict[str, Any] = {"repeatable": True}
 
 
 class AzureOperationError(ToolError):
@@ -89,14 +89,17 @@ def read_by_id(clients: Any, resource_id: str, api_version: str) -> Json | None:
         raise
 
 
-def send_by_id(clients: Any, method: str, path: str, api_version: str, **options: Any) -> Json | None:
-    """One ARM request to ``path`` (a resource id, or an action under one: ``.../listKeys``); the body as JSON.
-    Refused, it raises what an SDK operation raises (``HttpResponseError`` with the ARM error's code)."""
+def send_by_id(clients: Any, method: str, path: str, api_version: str, *, body: Json | None = None,
+               **options: Any) -> Json | None:
+    """One ARM request to ``path`` (a resource id, or an action under one: ``.../listKeys``) that Azure answers at
+    once (no long-running operation: a resource group, a registration); the answer's body as JSON. Refused, it
+    raises what an SDK operation raises (``HttpResponseError`` with the ARM error's code)."""
     client = clients.arm()  # first: it imports the modules used here, one thread at a time
-    # streamed: the retry policy reads the body inside its loop, so one cut off half-way is retried (retry.py)
-    response = client.send_request(_request(client, method, path, api_version), stream=True, **options)
+    # a read streamed: the retry policy reads its body inside its loop, so one cut off half-way is retried (retry.py)
+    response = client.send_request(_request(client, method, path, api_version, body), stream=method == "GET",
+                                   **options)
     response.read()
-    _refuse_unless(response, 200)
+    _refuse_unless(response, 200, 201, 204)
     try:
         body = json.loads(response.text()) if response.text() else None
     except ValueError:
@@ -104,25 +107,31 @@ def send_by_id(clients: Any, method: str, path: str, api_version: str, **options
     return body if isinstance(body, dict) else None
 
 
-def begin_by_id(clients: Any, method: str, path: str, api_version: str, *, final_state_via: str,
-                **options: Any) -> Any:
-    """A long-running request by resource id (``.../backendhealth``): its poller, as an SDK ``begin_*`` returns
-    one, polled as ``final_state_via`` (the operation's ``x-ms-long-running-operation-options`` in its spec) says."""
+def begin_by_id(clients: Any, method: str, path: str, api_version: str, *, body: Json | None = None,
+                final_state_via: str | None = None, **options: Any) -> Any:
+    """A write, a delete or a long-running action (``.../backendhealth``) by resource id: its poller, as an SDK
+    ``begin_*`` returns one (done at once when Azure answers at once), the result the resource's JSON. A PUT's
+    result is read from the resource itself; an action's as ``final_state_via`` (its spec's
+    ``x-ms-long-running-operation-options``) says."""
     client = clients.arm()
     from azure.core.polling import LROPoller
     from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-    initial = client._pipeline.run(_request(client, method, path, api_version), stream=False, **options)
-    _refuse_unless(initial.http_response, 200, 202)
+    initial = client._pipeline.run(_request(client, method, path, api_version, body), stream=False, **options)
+    _refuse_unless(initial.http_response, 200, 201, 202, 204)
+    lro_options = {"final-state-via": final_state_via} if final_state_via else None
     return LROPoller(client, initial, lambda response: raw(response, None, {}),
-                     ARMPolling(clients.target.polling_interval, lro_options={"final-state-via": final_state_via}))
+                     ARMPolling(clients.target.polling_interval, lro_options=lro_options))
 
 
-def _request(client: Any, method: str, path: str, api_version: str) -> Any:
+def _request(client: Any, method: str, path: str, api_version: str, body: Json | None = None) -> Any:
     from azure.core.rest import HttpRequest
 
-    return HttpRequest(method, client.format_url(path), params={"api-version": api_version},
-                       headers={"Accept": "application/json"})
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    return HttpRequest(method, client.format_url(path), params={"api-version": api_version}, headers=headers,
+                       content=None if body is None else body_bytes(body))
 
 
 def _refuse_unless(response: Any, *expected: int) -> None:

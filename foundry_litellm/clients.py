@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,16 +135,6 @@ class Clients:
         self._retry: Any = None
         self._arm: Any = None
 
-    def warm(self, names: Iterable[str]) -> threading.Thread:
-        """Import and build, in the background and in the order given, the clients a run's steps name while the
-        run gets ready: importing the SDKs costs about 0.7 s of CPU (azure-sdk-notes §4), better spent before the
-        steps need them, and a client no step names is never imported (memory, CPU)."""
-        wanted = [name for name in dict.fromkeys(names) if name in _CLIENTS]
-        thread = threading.Thread(target=lambda: [self.get(name) for name in wanted], name="warm-clients",
-                                  daemon=True)
-        thread.start()
-        return thread
-
     def credential(self) -> Any:
         with self._lock:
             return self._credential_locked()
@@ -214,6 +204,8 @@ class Clients:
         """One ARM pipeline for requests by resource id (azure_ops.read_by_id): the policies of an SDK client's, on
         the shared transport, without importing any SDK package (about 1 s of CPU for all of them, which a run that
         only reads — a no-op deploy, plan, status — would spend for nothing)."""
+        if self._arm is not None:
+            return self._arm
         with _IMPORT_LOCK:  # with what azure_ops.send_by_id imports: loaded before any thread uses them
             import azure.core.exceptions
             import azure.core.polling

@@ -26,11 +26,11 @@ from .errors import ConfigError, ToolError
 from .interrupts import Interrupted
 from .names import Names
 from .output import LiveReporter, PlainReporter
-from .runner import Runner, StepResult, deploy_order
+from .runner import Runner, StepResult
 from .secrets import SecretValues
 from .state import DEFAULT_DIR, Backend, State
 from .state_backends import open_backend
-from .step import Sdk, Step
+from .step import Step
 
 TargetKind = Literal["azure", "endpoint", "emulator"]
 
@@ -110,7 +110,6 @@ class Session:
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
-            self.clients.warm(_clients_of(self._likely_writes(deploy_order(self.steps, target.time_scale))))
             secret_values = SecretValues()
             for upstream, variable in self.config.gateway.upstream_key_env.items():
                 key = os.environ.get(variable, "").strip()
@@ -190,17 +189,6 @@ class Session:
             return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
         return Target.cloud(opts.cloud)
 
-    def _likely_writes(self, steps: list[Step]) -> list[Step]:
-        """The steps whose SDK clients are worth importing ahead (writes go through them; reads need none): a
-        deploy's steps that the state does not record as done, every step for destroy, none for a run that only
-        reads. A write found later imports its client then."""
-        if self.operation == "destroy":
-            return steps
-        if self.operation not in ("deploy", "bootstrap"):
-            return []
-        recorded = self.state.data["steps"]
-        return [s for s in steps if (recorded.get(s.name) or {}).get("status") != "succeeded"]
-
     def runner(self, *, stop: threading.Event | None = None) -> Runner:
         recorded = set(self.state.data["steps"])
         return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel,
@@ -218,12 +206,6 @@ def _fewer_malloc_arenas() -> None:
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc's; musl has none
     if mallopt is not None:
         mallopt(-8, 2)  # M_ARENA_MAX
-
-
-def _clients_of(steps: list[Step]) -> list[str]:
-    """The SDK clients the steps name, in their order: the critical path's clients are built first."""
-    sdks = (getattr(step, "sdk", None) for step in steps)  # an ArmStep's; other steps name none
-    return [sdk.client for sdk in sdks if isinstance(sdk, Sdk)]
 
 
 class _Progress:

@@ -576,12 +576,6 @@ def _dependencies(steps: Sequence[Step], reverse: bool) -> dict[str, set[str]]:
     return deps
 
 
-def deploy_order(steps: Sequence[Step], time_scale: float) -> list[Step]:
-    """The steps as a deploy prefers them before the state has timed any (see ``priority_order``)."""
-    by_name = {s.name: s for s in steps}
-    return [by_name[n] for n in priority_order(steps, _dependencies(steps, False), {}, time_scale)]
-
-
 def priority_order(steps: Sequence[Step], deps: Mapping[str, set[str]], recorded: Mapping[str, float],
                    time_scale: float, *, reverse: bool = False) -> list[str]:
     """The steps, the one with the longest chain of durations still ahead of it (itself included) first; ties in

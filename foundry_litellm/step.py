@@ -68,6 +68,12 @@ class Sdk:
     def api_version(self) -> str:
         return API_VERSIONS[self.client]
 
+    @staticmethod
+    def long_running(method: str) -> bool:
+        """Whether Azure answers the operation with a long-running operation to poll (the SDK's ``begin_*``) or at
+        once (its other methods): sent by resource id, a write is polled only in the first case."""
+        return method.startswith("begin_")
+
 
 class Step:
     """One provisioning step. See ``ArmStep`` for the usual implementation."""
@@ -212,17 +218,16 @@ class ArmStep(Step):
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         body = desired if actual is None else self.update_body(desired, actual)
-        put = getattr(self.operations(ctx), self.sdk.put)
-        args = self.args(ctx)
+        resource_id = self.resource_id(ctx)
+        send = azure_ops.begin_by_id if self.sdk.long_running(self.sdk.put) else azure_ops.send_by_id
         result: Json | None = ctx.run(
-            self, "write",
-            lambda **kw: put(*args, azure_ops.body_bytes(body), cls=azure_ops.raw, **kw),
+            self, "write", lambda: send(ctx.clients, "PUT", resource_id, self.sdk.api_version, body=body),
             timeout=self.create_timeout,
         )
         return result
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
-        remove = getattr(self.operations(ctx), self.sdk.delete)
-        args = self.args(ctx)
-        ctx.run(self, "delete", lambda **kw: remove(*args, **kw), timeout=self.delete_timeout,
-                missing_ok=True)
+        resource_id = self.resource_id(ctx)
+        send = azure_ops.begin_by_id if self.sdk.long_running(self.sdk.delete) else azure_ops.send_by_id
+        ctx.run(self, "delete", lambda: send(ctx.clients, "DELETE", resource_id, self.sdk.api_version),
+                timeout=self.delete_timeout, missing_ok=True)

@@ -28,3 +28,8 @@ class ApplicationInsights(ArmStep):
 
     def outputs(self, ctx: RunContext, actual: Json) -> NamedOutputs:
         return {"id": actual["id"], "name": actual["name"]}
+
+
+def app_insights_component(ctx: RunContext) -> Json:
+    """The component as it is live (its connection string is a credential: register it before it goes anywhere)."""
+    return ApplicationInsights().read(ctx) or {}

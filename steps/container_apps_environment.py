@@ -14,7 +14,7 @@ from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
-from .application_insights import ApplicationInsights
+from .application_insights import ApplicationInsights, app_insights_component
 from .log_analytics_workspace import LogAnalyticsWorkspace
 from .private_endpoint import Target
 from .subnet import Subnet
@@ -60,12 +60,13 @@ class ContainerAppsEnvironment(ArmStep):
         }}
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        keys = ctx.clients.get("loganalytics").shared_keys.get_shared_keys(  # a POST that only reads
-            ctx.resource_group, ctx.names.log_analytics, **azure_ops.RETRY_REPEATABLE)
-        shared_key = str(keys.primary_shared_key)
+        workspace = LogAnalyticsWorkspace()
+        keys = azure_ops.send_by_id(  # a POST that only reads
+            ctx.clients, "POST", f"{workspace.resource_id(ctx)}/sharedKeys", workspace.sdk.api_version,
+            **azure_ops.RETRY_REPEATABLE) or {}
+        shared_key = str(keys.get("primarySharedKey") or "")
         ctx.secrets.put("log-analytics-shared-key", shared_key)
-        insights = azure_ops.get_or_none(ctx.clients.get("appinsights").components.get, ctx.resource_group,
-                                         ctx.names.app_insights) or {}
+        insights = app_insights_component(ctx)
         connection = str(insights.get("properties", {}).get("ConnectionString", ""))
         ctx.secrets.put("app-insights-connection-string", connection)
         props = desired["properties"]

@@ -69,10 +69,11 @@ class FoundryAccount(ArmStep):
         return super().apply(ctx, desired, actual)
 
     def _soft_deleted(self, ctx: RunContext) -> bool:
-        deleted = ctx.clients.get("cognitive").deleted_accounts
         try:
-            return azure_ops.get_or_none(deleted.get, ctx.location, ctx.resource_group,
-                                         ctx.names.foundry_account) is not None
+            return azure_ops.read_by_id(
+                ctx.clients, f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.CognitiveServices/locations/"
+                f"{ctx.location}/resourceGroups/{ctx.resource_group}/deletedAccounts/{ctx.names.foundry_account}",
+                self.sdk.api_version) is not None
         except Exception as exc:
             if not azure_ops.is_forbidden(exc):
                 raise

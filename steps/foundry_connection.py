@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, Sdk
 
-from .application_insights import ApplicationInsights
+from .application_insights import ApplicationInsights, app_insights_component
 from .cosmos_account import CosmosAccount
 from .foundry_account import FoundryAccount
 from .foundry_project import FoundryProject
@@ -79,8 +78,7 @@ class ProjectConnection(ArmStep):
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         body = desired
         if self.kind.key == "app_insights":
-            insights = ctx.clients.get("appinsights").components
-            component = azure_ops.get_or_none(insights.get, ctx.resource_group, ctx.names.app_insights) or {}
+            component = app_insights_component(ctx)
             secret = str(component.get("properties", {}).get("ConnectionString", ""))
             ctx.secrets.put("app-insights-connection-string", secret)  # registered: redacted from now on
             body = {"properties": {**desired["properties"], "credentials": {"key": secret}}}

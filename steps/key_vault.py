@@ -78,17 +78,17 @@ class KeyVault(ArmStep):
 
     def _soft_deleted(self, ctx: RunContext) -> bool:
         try:
-            self.operations(ctx).get_deleted(ctx.names.key_vault, ctx.location)
+            deleted = azure_ops.read_by_id(ctx.clients, f"/subscriptions/{ctx.subscription_id}/providers/"
+                                           f"Microsoft.KeyVault/locations/{ctx.location}/deletedVaults/"
+                                           f"{ctx.names.key_vault}", self.sdk.api_version)
         except Exception as exc:
-            if azure_ops.is_not_found(exc):
-                return False
             if azure_ops.is_forbidden(exc):  # cannot know: try the create, as azurerm does
                 ctx.warn("deleted-vault-read", _need(ctx, "read").refused(
                     f"a soft-deleted vault named {ctx.names.key_vault} could not be looked for; if there is one, "
                     "the create is refused until it is recovered or purged"))
                 return False
             raise
-        return True
+        return deleted is not None
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
         try:

@@ -47,11 +47,10 @@ class ModelGatewayConnection(ModelGatewayConnectionBase):
         key = ctx.secrets.get(MASTER_KEY)
         if actual is not None and not ctx.secrets.owed(MASTER_KEY, self.name):
             # PATCH what changed and keep the credential Azure holds: a PUT would need the key again.
-            update = self.operations(ctx).update
-            args = self.args(ctx)
+            resource_id = self.resource_id(ctx)
             result: Json | None = ctx.run(
-                self, "write", lambda **kw: update(*args, azure_ops.body_bytes(desired), cls=azure_ops.raw,
-                                                   **azure_ops.RETRY_REPEATABLE, **kw),
+                self, "write", lambda: azure_ops.send_by_id(ctx.clients, "PATCH", resource_id, self.sdk.api_version,
+                                                            body=desired, **azure_ops.RETRY_REPEATABLE),
                 timeout=self.create_timeout)
             return result
         if key is None:

@@ -42,8 +42,11 @@ class ResourceGroup(ArmStep):
         return super().changes(ctx, desired, actual)
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        try:
-            return super().apply(ctx, desired, actual)
+        body = desired if actual is None else self.update_body(desired, actual)
+        try:  # answered at once, by resource id: the first writes of a run wait for no SDK package's import
+            return ctx.run(self, "write", lambda **kw: azure_ops.send_by_id(
+                ctx.clients, "PUT", self.resource_id(ctx), self.sdk.api_version, body=body, **kw),
+                timeout=self.create_timeout)
         except Exception as exc:
             if actual is not None or not azure_ops.is_forbidden(exc):
                 raise

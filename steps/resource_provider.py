@@ -78,11 +78,10 @@ class ResourceProvider(ArmStep):
         return []  # 'Registering' is as good as 'Registered'
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        register = self.operations(ctx).register
-        try:
-            return ctx.run(self, "write", lambda **kw: register(self.namespace, cls=azure_ops.raw,
-                                                                **azure_ops.RETRY_REPEATABLE, **kw),
-                           timeout=self.create_timeout)
+        try:  # answered at once, by resource id: the first writes of a run wait for no SDK package's import
+            return ctx.run(self, "write", lambda **kw: azure_ops.send_by_id(
+                ctx.clients, "POST", f"{self.resource_id(ctx)}/register", self.sdk.api_version,
+                **azure_ops.RETRY_REPEATABLE, **kw), timeout=self.create_timeout)
         except Exception as exc:
             if azure_ops.error_code(exc) != "AuthorizationFailed":
                 raise

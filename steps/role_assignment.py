@@ -51,6 +51,10 @@ def created_epoch(created_at: str) -> float | None:
         return None
 
 
+def assignment_id(scope: str, name: str) -> str:
+    return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+
 class AssignmentOutputs(IdOutputs):
     created_at: str  # createdOn: when the assignment started to propagate
 
@@ -97,10 +101,10 @@ class RoleAssignment(Step):
             name = self.assignment_name(ctx)
         except Unknown:  # the principal is not known yet (plan before its identity exists)
             name = "(known after apply)"
-        return f"{self.scope(ctx)}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        return assignment_id(self.scope(ctx), name)
 
-    def _ops(self, ctx: RunContext) -> Any:
-        return ctx.clients.get("authorization").role_assignments
+    def _send(self, ctx: RunContext, method: str, resource_id: str, body: Json | None = None) -> Json | None:
+        return azure_ops.send_by_id(ctx.clients, method, resource_id, API_VERSIONS["authorization"], body=body)
 
     def desired(self, ctx: RunContext) -> Json:
         props: Json = {
@@ -119,15 +123,14 @@ class RoleAssignment(Step):
             name = self.assignment_name(ctx)
         except Unknown:  # no principal yet: no assignment either
             return None
-        return azure_ops.read_by_id(ctx.clients, f"{self.scope(ctx)}/providers/Microsoft.Authorization/roleAssignments/"
-                                                 f"{name}", API_VERSIONS["authorization"])
+        return azure_ops.read_by_id(ctx.clients, assignment_id(self.scope(ctx), name), API_VERSIONS["authorization"])
 
     def immutable_changes(self, changes: list[Any]) -> list[Any]:
         return changes  # nothing about an assignment can be updated in place
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        create = self._ops(ctx).create
         scope, name = self.scope(ctx), self.assignment_name(ctx)
+        resource_id = assignment_id(scope, name)
         self._forget_previous(ctx, name)
         deadline = time.monotonic() + PRINCIPAL_WAIT
         delay = 2.0
@@ -135,15 +138,13 @@ class RoleAssignment(Step):
             try:
                 result: Json | None = ctx.run(
                     self, "write",
-                    lambda **kw: create(scope, name, azure_ops.body_bytes(desired), cls=azure_ops.raw, **kw),
-                    timeout=self.create_timeout)
+                    lambda: self._send(ctx, "PUT", resource_id, desired), timeout=self.create_timeout)
                 return result
             except Exception as exc:
                 code = azure_ops.error_code(exc)
                 if code == "RoleAssignmentExists":  # the same grant under another name: it is in place
                     ctx.progress.progress(self, "already granted by an existing assignment")
-                    return {"id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
-                            "properties": desired["properties"]}
+                    return {"id": resource_id, "properties": desired["properties"]}
                 if code != "PrincipalNotFound" or time.monotonic() + delay > deadline:
                     raise
                 ctx.progress.progress(self, f"principal not replicated yet; retrying in {delay:.0f}s")
@@ -155,18 +156,17 @@ class RoleAssignment(Step):
         previous = str(ctx.state.step(self.name).get("resource_id") or "")
         if "/roleAssignments/" not in previous or previous.rsplit("/", 1)[-1].lower() == name:
             return
-        scope, old = previous.rsplit("/providers/Microsoft.Authorization/roleAssignments/", 1)
+        old = previous.rsplit("/", 1)[-1]
         try:
-            self._ops(ctx).delete(scope, old)
+            self._send(ctx, "DELETE", previous)
             ctx.progress.progress(self, f"removed the assignment of the former principal ({old})")
         except Exception as exc:
             if not azure_ops.is_not_found(exc):
                 raise
 
     def delete(self, ctx: RunContext, actual: Json) -> None:
-        remove = self._ops(ctx).delete
-        scope, name = self.scope(ctx), actual.get("name") or self.assignment_name(ctx)
-        ctx.run(self, "delete", lambda **kw: remove(scope, name, **kw), timeout=self.delete_timeout,
+        resource_id = assignment_id(self.scope(ctx), actual.get("name") or self.assignment_name(ctx))
+        ctx.run(self, "delete", lambda: self._send(ctx, "DELETE", resource_id), timeout=self.delete_timeout,
                 missing_ok=True)
 
     def owned(self, ctx: RunContext, actual: Json) -> bool:

@@ -3,7 +3,7 @@ vault's secrets step, the PostgreSQL credentials, the App Gateway's certificate)
 
 from __future__ import annotations
 
-from foundry_litellm.azure_ops import body_bytes, raw
+from foundry_litellm.azure_ops import send_by_id
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 
@@ -11,14 +11,13 @@ from foundry_litellm.step import ArmStep, IdOutputs, Json, Sdk
 def write_secret(ctx: RunContext, step: ArmStep, name: str, value: str, tags: dict[str, str], *,
                  content_type: str | None = None) -> Json | None:
     """PUT one secret (synchronous on the management plane); the value goes only to Azure."""
-    ops = ctx.clients.get("keyvault").secrets
     props: Json = {"value": value, "attributes": {"enabled": True}}
     if content_type:
         props["contentType"] = content_type
     body = {"tags": tags, "properties": props}
-    put = ops.create_or_update
-    args = (ctx.resource_group, ctx.names.key_vault, name)
-    result: Json | None = ctx.run(step, "write", lambda **kw: put(*args, body_bytes(body), cls=raw, **kw),
+    secret_id = ctx.resource_id("Microsoft.KeyVault/vaults/secrets", ctx.names.key_vault, name)
+    result: Json | None = ctx.run(step, "write", lambda: send_by_id(ctx.clients, "PUT", secret_id,
+                                                                     VAULT_SECRETS.api_version, body=body),
                                   timeout=step.create_timeout)
     return result
 

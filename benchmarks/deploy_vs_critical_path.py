@@ -132,7 +132,9 @@ def main() -> None:
     tight, why = tight_bound(graph.order, graph.deps, weight, graph.locks)
     waited, waited_why = tight_bound(graph.order, graph.deps, weight, graph.locks, graph.propagation)
     requests: list[dict[str, Any]] = ws.requests()
-    first, last = _epoch(requests[0]["time"]), _epoch(requests[-1]["time"])
+    # the log stamps a request when its answer is written: the first one arrived ``duration_ms`` before
+    first = _epoch(requests[0]["time"]) - float(requests[0].get("duration_ms") or 0) / 1000
+    last = _epoch(requests[-1]["time"])
     pipeline = last - first
     print(f"time scale {SCALE}: deploy wall {wall:.2f} s, critical path of emulated durations {path:.2f} s")
     print(f"  ratio wall / critical path: {wall / path:.2f}")

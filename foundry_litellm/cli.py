@@ -10,6 +10,10 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+# The tool uses no pydantic plugin; unless told, pydantic looks for plugins in the entry points of every installed
+# distribution when it builds its first validator (typer's parameters, the config): tens of ms of each start.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 import typer
 from typer import Abort
 

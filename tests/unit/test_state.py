@@ -146,3 +146,30 @@ def test_an_update_that_restates_the_entry_writes_no_version(tmp_path: Path) -> 
     assert len(store.history()) == versions + 2
     assert StateStore(tmp_path, "dev").load().step("vnet") == {
         "status": "succeeded", "outputs": {"id": "/y"}, "error": None, "finished_at": "t3", "pending": None}
+
+
+def test_each_save_writes_exactly_what_one_dump_of_the_whole_document_would() -> None:
+    # The renderer keeps each step entry's text between saves (re-rendering only the one that changed): whatever
+    # the sequence of changes, the file must be the plain indented, key-sorted dump of the document.
+    import random
+
+    saved: list[str] = []
+    state = State({"schema_version": 1, "environment": "dev", "steps": {}}, saved.append)
+    rng = random.Random(7)
+    names = [f"step:{i}" for i in range(12)] + ["é-unicode", "a\"quote"]
+    for round_ in range(200):
+        name = rng.choice(names)
+        move = rng.random()
+        if move < 0.6:
+            state.update_step(name, status=rng.choice(["succeeded", "in progress"]), round=round_,
+                              outputs={"id": f"/x/{round_}", "list": [1, {"b": None, "a": [True]}], "empty": {}},
+                              pending=None if rng.random() < 0.5 else {"token": "t", "since": []})
+        elif move < 0.75:
+            state.drop_step(name)
+        elif move < 0.9:
+            state.record_duration(name, rng.random() * 100)
+        else:
+            state.set("note", {"round": round_, "z": [], "a": "ü"})
+        assert saved[-1] == json.dumps(state.data, indent=2, sort_keys=True) + "\n"
+    state.set("steps", {})
+    assert saved[-1] == json.dumps(state.data, indent=2, sort_keys=True) + "\n"

@@ -56,7 +56,9 @@ class Plan:
 
 @dataclass(frozen=True)
 class Sdk:
-    """Which SDK client, operations group and methods manage the resource."""
+    """Which SDK package, operations group and methods manage the resource. Requests by resource id (the generic
+    read, write and delete) send the package's api-version and poll a write or delete as the package's method for it
+    would (``long_running``); the operations group serves what has no generic shape."""
 
     client: str
     group: str

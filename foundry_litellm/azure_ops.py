@@ -7,7 +7,6 @@ hybrid and the msrest-style packages, unknown keys are never dropped, and a diff
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -66,21 +65,10 @@ def raw(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
     return body if isinstance(body, dict) else None
 
 
-def get_or_none(get: Callable[..., Any], *args: Any) -> Json | None:
-    """A GET as raw JSON; None when the resource does not exist — also when its namespace is not registered:
-    Azure refuses to unregister a namespace while resources of it exist, so nothing of it can be there."""
-    try:
-        result: Json | None = get(*args, cls=_raw_streamed, stream=True) if _typespec(get) else get(*args, cls=raw)
-    except Exception as exc:
-        if is_not_found(exc) or error_code(exc) == "MissingSubscriptionRegistration":
-            return None
-        raise
-    return result
-
-
 def read_by_id(clients: Any, resource_id: str, api_version: str) -> Json | None:
-    """``get_or_none`` of the resource at ``resource_id``, sent through the ARM pipeline (``Clients.arm``) rather
-    than an SDK package's operations: the same request, with no package to import."""
+    """The resource at ``resource_id`` as raw JSON, through the ARM pipeline (``Clients.arm``); None when it does not
+    exist — also when its namespace is not registered: Azure refuses to unregister a namespace while resources of it
+    exist, so nothing of it can be there."""
     try:
         return send_by_id(clients, "GET", resource_id, api_version)
     except Exception as exc:
@@ -152,24 +140,6 @@ def _refuse_unless(response: Any, *expected: int) -> None:
               error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError,
                          304: ResourceNotModifiedError})
     raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-
-
-def _raw_streamed(pipeline_response: Any, deserialized: Any, headers: Any) -> Json | None:
-    """``raw`` of an answer asked for with ``stream=True``: its body is read here, not by the SDK.
-
-    The hybrid (TypeSpec-generated) packages deserialize an answer into their model even when ``cls`` takes the raw
-    response, and building a model class's deserializers on first use costs tens of milliseconds of CPU (a Cosmos
-    DB account's, an Application Gateway's: a no-op deploy spent half a second so); streamed, they leave the body
-    alone. msrest-style operations fix ``stream`` themselves and refuse the keyword."""
-    pipeline_response.http_response.read()
-    return raw(pipeline_response, deserialized, headers)
-
-
-def _typespec(operation: Callable[..., Any]) -> bool:
-    """True for an operation of a hybrid package: one whose ``_utils.model_base`` is loaded."""
-    module = type(getattr(operation, "__self__", None)).__module__
-    package = module.rpartition(".operations")[0]
-    return bool(package) and f"{package}._utils.model_base" in sys.modules
 
 
 def body_bytes(body: Json) -> bytes:

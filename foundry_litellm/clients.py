@@ -259,7 +259,7 @@ def _without_auto_registration(client: Any) -> None:
     On a 409 MissingSubscriptionRegistration, azure-mgmt-core registers the namespace itself and polls every
     10 s with no bound (ARMAutoResourceProviderRegistrationPolicy): a write during ``--plan`` or ``status``, and a
     wait no timeout covers. Registration is a step of ours (steps/resource_provider.py), so the 409 passes
-    through, and a read treats it as "nothing there" (azure_ops.get_or_none).
+    through, and a read treats it as "nothing there" (azure_ops.read_by_id).
     """
     from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
 

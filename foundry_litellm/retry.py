@@ -91,7 +91,7 @@ def policy(time_scale: float) -> Any:
             request.context.options.pop("retry_on_methods", None)
             method = request.http_request.method.upper()
             safe = method in READ_METHODS or repeatable
-            # A read asked for streamed (azure_ops.get_or_none) has its body read here, inside the loop: one cut off
+            # A read asked for streamed (azure_ops.send_by_id) has its body read here, inside the loop: one cut off
             # half-way is then retried like an answer never received.
             streamed = method in READ_METHODS and bool(request.context.options.get("stream"))
             deadline = _DEADLINE.get() or time.monotonic() + window(DEFAULT_WINDOW, time_scale)

@@ -62,7 +62,6 @@ class Sdk:
 
     client: str
     group: str
-    get: str = "get"
     put: str = "begin_create_or_update"
     delete: str = "begin_delete"
 

@@ -20,8 +20,8 @@ DATABASE = "enterprise_memory"
 class CosmosSqlRoleAssignment(ArmStep):
     """See foundry_litellm/step.py."""
 
-    sdk = Sdk("cosmosdb", "sql_resources", get="get_sql_role_assignment",
-              put="begin_create_update_sql_role_assignment", delete="begin_delete_sql_role_assignment")
+    sdk = Sdk("cosmosdb", "sql_resources", put="begin_create_update_sql_role_assignment",
+              delete="begin_delete_sql_role_assignment")
     tagged = False
     replaceable = True
 
@@ -52,9 +52,6 @@ class CosmosSqlRoleAssignment(ArmStep):
         except Unknown:  # the principal is not known yet (plan before its identity exists)
             name = "(known after apply)"
         return f"{self._cosmos(ctx)}/sqlRoleAssignments/{name}"
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self._assignment(ctx), ctx.resource_group, ctx.names.cosmos)
 
     def read(self, ctx: RunContext) -> Json | None:
         try:

@@ -7,8 +7,6 @@ answer from its own zones. The link to our VNet is then created in the hub zone,
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm.context import RunContext
 from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
@@ -72,13 +70,6 @@ class PrivateDnsZoneLink(ArmStep):
     def resource_id(self, ctx: RunContext) -> str:
         return f"{zone_id(ctx, self.key)}/virtualNetworkLinks/{ctx.names.dns_link(self.key)}"
 
-    def operations(self, ctx: RunContext) -> Any:
-        subscription = zone_parts(ctx, self.key)[0]  # a hub's zone may live in another subscription
-        return getattr(ctx.clients.get(self.sdk.client, subscription), self.sdk.group)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        _, group, zone = zone_parts(ctx, self.key)
-        return (group, zone, ctx.names.dns_link(self.key))
 
     def body(self, ctx: RunContext) -> Json:
         vnet = VirtualNetwork().resource_id(ctx)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
@@ -30,9 +28,6 @@ class ResourceGroup(ArmStep):
     def resource_id(self, ctx: RunContext) -> str:
         return f"/subscriptions/{ctx.subscription_id}/resourceGroups/{self.group(ctx)}"
 
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.group(ctx),)
-
     def body(self, ctx: RunContext) -> Json:
         return {"location": ctx.location}
 
@@ -42,11 +37,8 @@ class ResourceGroup(ArmStep):
         return super().changes(ctx, desired, actual)
 
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
-        body = desired if actual is None else self.update_body(desired, actual)
-        try:  # answered at once, by resource id: the first writes of a run wait for no SDK package's import
-            return ctx.run(self, "write", lambda **kw: azure_ops.send_by_id(
-                ctx.clients, "PUT", self.resource_id(ctx), self.sdk.api_version, body=body, **kw),
-                timeout=self.create_timeout)
+        try:
+            return super().apply(ctx, desired, actual)
         except Exception as exc:
             if actual is not None or not azure_ops.is_forbidden(exc):
                 raise

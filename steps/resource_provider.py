@@ -9,8 +9,6 @@ fails (foundry-samples#853). A namespace that is 'Registering' is usable at once
 
 from __future__ import annotations
 
-from typing import Any
-
 from foundry_litellm import access, azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
@@ -49,9 +47,6 @@ class ResourceProvider(ArmStep):
 
     def resource_id(self, ctx: RunContext) -> str:
         return f"/subscriptions/{ctx.subscription_id}/providers/{self.namespace}"
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.namespace,)
 
     def body(self, ctx: RunContext) -> Json:
         return {"registrationState": "Registered"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from foundry_litellm import regions
 from foundry_litellm.config import Config
@@ -73,9 +72,6 @@ class _InStateGroup(ArmStep):
     def resource_id(self, ctx: RunContext) -> str:
         return self.settings.resource_id(self.arm_type, *self.names(ctx))
 
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.settings.resource_group, *self.names(ctx))
-
 
 class StateResourceGroup(ResourceGroup):
     """The state's resource group; one that exists is adopted as it is (``ResourceGroup``)."""
@@ -105,7 +101,7 @@ class StateStorageAccount(_InStateGroup):
 
     name = "state_storage_account"
     title = "State storage account"
-    sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
+    sdk = Sdk("storage", "storage_accounts", put="begin_create", delete="delete")
     arm_type = "Microsoft.Storage/storageAccounts"
     immutable = ("kind",)
     create_timeout = 60 * 60  # azurerm storage_account create default
@@ -136,7 +132,7 @@ class StateBlobService(_InStateGroup):
 
     name = "state_blob_service"
     title = "State blob versioning"
-    sdk = Sdk("storage", "blob_services", get="get_service_properties", put="set_service_properties")
+    sdk = Sdk("storage", "blob_services", put="set_service_properties")
     arm_type = "Microsoft.Storage/storageAccounts/blobServices"
     tagged = False  # ours when the account is
 
@@ -146,9 +142,6 @@ class StateBlobService(_InStateGroup):
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (self.settings.storage_account, "default")
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.settings.resource_group, self.settings.storage_account)  # the SDK fills in "default"
 
     def parent(self) -> ArmStep:
         return StateStorageAccount(self.settings)
@@ -184,9 +177,6 @@ class StateContainer(_InStateGroup):
 
     def names(self, ctx: RunContext) -> tuple[str, ...]:
         return (self.settings.storage_account, "default", self.settings.container)
-
-    def args(self, ctx: RunContext) -> tuple[Any, ...]:
-        return (self.settings.resource_group, self.settings.storage_account, self.settings.container)
 
     def parent(self) -> ArmStep:
         return StateStorageAccount(self.settings)

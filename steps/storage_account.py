@@ -23,7 +23,7 @@ class StorageAccount(ArmStep):
     name = "storage_account"
     title = "Storage account"
     depends_on = (ResourceGroup(),)
-    sdk = Sdk("storage", "storage_accounts", get="get_properties", put="begin_create", delete="delete")
+    sdk = Sdk("storage", "storage_accounts", put="begin_create", delete="delete")
     arm_type = "Microsoft.Storage/storageAccounts"
     immutable = ("kind",)
     create_timeout = 60 * 60  # azurerm storage_account create default

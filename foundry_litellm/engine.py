@@ -156,9 +156,7 @@ class Session:
         asked before (destroy's confirmation) is never under a live display."""
         if self._reporter is None:
             live = self.options.output == "human" and sys.stderr.isatty() and not self.options.debug
-            durations = self.state.data.get("durations") if self.title == "deploy" else None
-            expected = {name: float(seconds) for name, seconds in (durations or {}).items()
-                        if isinstance(seconds, int | float)} if isinstance(durations, dict) else {}
+            expected = self.state.durations() if self.title == "deploy" else {}
             self._reporter = LiveReporter(self.steps, title=self.title, expected=expected) if live \
                 else PlainReporter()
         return self._reporter

@@ -402,7 +402,7 @@ class Runner:
         dependencies and lock keys allow; dependencies on steps outside ``steps`` are already satisfied."""
         deps = _dependencies(steps, reverse)
         # Ready steps start longest remaining chain first: free slots and free lock keys go to the critical path.
-        order = priority_order(steps, deps, _recorded_durations(self.ctx), self.ctx.time_scale, reverse=reverse)
+        order = priority_order(steps, deps, self.ctx.state.durations(), self.ctx.time_scale, reverse=reverse)
         run = _Schedule({s.name: s for s in steps}, deps, order)
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step")
         try:
@@ -589,14 +589,6 @@ def priority_order(steps: Sequence[Step], deps: Mapping[str, set[str]], recorded
     tail = schedule.tails(declared, deps, weight, lag)
     index = {name: i for i, name in enumerate(declared)}
     return sorted(declared, key=lambda name: (-tail[name], index[name]))
-
-
-def _recorded_durations(ctx: RunContext) -> dict[str, float]:
-    """Real seconds of each step's last timed write (state ``durations``, kept across destroys)."""
-    durations = ctx.state.data.get("durations")
-    if not isinstance(durations, dict):
-        return {}
-    return {str(k): float(v) for k, v in durations.items() if isinstance(v, int | float)}
 
 
 def _warm_desired(ctx: RunContext, step: Step) -> None:

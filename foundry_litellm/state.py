@@ -194,6 +194,14 @@ class State:
             change = self._stage()
         self._save(change)
 
+    def durations(self) -> dict[str, float]:
+        """Real seconds of each step's last timed write (``record_duration``; a hand-edited odd value is left out)."""
+        with self._lock:
+            durations = self._data.get("durations")
+            if not isinstance(durations, dict):
+                return {}
+            return {str(k): float(v) for k, v in durations.items() if isinstance(v, int | float)}
+
     def drop_step(self, name: str) -> None:
         with self._lock:
             self._data["steps"].pop(name, None)

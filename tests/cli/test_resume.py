@@ -27,9 +27,10 @@ def test_sigkill_mid_deploy_then_rerun_converges_without_a_second_put(workspace:
     rerun = workspace.run("deploy", "--emulator", "--yes", "-o", "json", extra_env=SLOW)
     assert rerun.returncode == 0, rerun.stderr
 
+    # accepted ones: a PUT refused (PrincipalNotFound while Entra replicates a new identity) landed nothing
     puts: dict[str, int] = {}
     for entry in workspace.requests():
-        if entry["method"] == "PUT":
+        if entry["method"] == "PUT" and entry["status"] < 300:
             key = entry["path"].lower()
             puts[key] = puts.get(key, 0) + 1
     for step, resource_id in in_flight.items():

@@ -13,9 +13,9 @@ nothing). Two lower bounds of the deployment's duration follow:
 
 "pipeline" is the time from the first request to the last; a ratio near 1 to the tight bound means the runner adds
 little beyond what Azure itself needs. Beyond the operations, the tool waits on purpose: a project capability host is
-created only once its identity's Cosmos DB and Storage roles are PROPAGATION_WAIT old (steps/capability_host.py), a
-wait no operation shows. The same bound with that wait after those roles is printed as well ("with role
-propagation"): what the runner itself adds is the pipeline against that one.
+created only once its identity's Cosmos DB and Storage roles are TYPICAL_PROPAGATION old (steps/capability_host.py),
+a wait no operation shows. The same bound with that wait after those roles is printed as well ("with role
+propagation"); at the emulator's default propagation the wait hides behind the host's other dependencies.
 
 ``--timeline`` prints, per step, its earliest possible start against its first request, its write and when its
 operation ended (seconds from the first request), to show where time goes.
@@ -60,7 +60,7 @@ class Graph:
         for step in steps:
             for key in step.lock_keys(ctx):
                 self.locks.setdefault(key.rsplit("/", 1)[-1], []).append(step.name)
-        # a project capability host starts PROPAGATION_WAIT (scaled) after the roles it waits for are created
+        # a project capability host starts TYPICAL_PROPAGATION (scaled) after the roles it waits for are created
         self.propagation = {(dep, step.name): seconds * SCALE for step in steps
                             for dep, seconds in step.start_lags().items()}
 

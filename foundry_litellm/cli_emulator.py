@@ -45,6 +45,9 @@ def serve(
         help="Extra duration of each capability host create, LOW..HIGH (default none).")] = None,
     appgw_tail: Annotated[str | None, typer.Option(
         help="Extra duration of each Application Gateway create or update, LOW..HIGH (default none).")] = None,
+    role_propagation: Annotated[str | None, typer.Option(
+        help="How long a new role assignment takes to be honoured, LOW..HIGH (e.g. 1m..10m), drawn per assignment "
+             "(default 3m).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the drawn durations.",
                                              envvar="FOUNDRY_LITELLM_EMULATOR_SEED")] = None,
     caller_role: Annotated[list[str] | None, typer.Option(
@@ -61,7 +64,8 @@ def serve(
     buckets = {kind: value for kind, value in
                (("reads", throttle_reads), ("writes", throttle_writes), ("deletes", throttle_deletes)) if value}
     tails = {name: value for name, value in
-             (("link_release", link_release), ("capability_host", caphost_tail), ("app_gateway", appgw_tail)) if value}
+             (("link_release", link_release), ("capability_host", caphost_tail), ("app_gateway", appgw_tail),
+              ("role_propagation", role_propagation)) if value}
     try:
         code = run(data_dir, host=host, port=port, time_scale=time_scale, latency_ms=latency_ms,
                    faults_file=faults, strict=strict, specs_dir=specs, registered=registered,

@@ -401,9 +401,11 @@ class Runner:
         """Run ``work`` over ``steps`` in dependency order (reversed for deletion), in parallel where the
         dependencies and lock keys allow; dependencies on steps outside ``steps`` are already satisfied."""
         deps = _dependencies(steps, reverse)
-        # Ready steps start longest remaining chain first: free slots and free lock keys go to the critical path.
-        order = priority_order(steps, deps, self.ctx.state.durations(), self.ctx.time_scale, reverse=reverse)
-        run = _Schedule({s.name: s for s in steps}, deps, order)
+        # Ready steps start most time still needed first (the longest chain, or a lock key's queue, ahead): free
+        # slots and free lock keys go to the critical path.
+        keys = {s.name: s.lock_keys(self.ctx) for s in steps} if write else {}
+        order = priority_order(steps, deps, self.ctx.state.durations(), self.ctx.time_scale, keys, reverse=reverse)
+        run = _Schedule({s.name: s for s in steps}, deps, order, keys_of=keys)
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="step")
         try:
             while len(run.results) < len(steps):
@@ -577,16 +579,22 @@ def _dependencies(steps: Sequence[Step], reverse: bool) -> dict[str, set[str]]:
 
 
 def priority_order(steps: Sequence[Step], deps: Mapping[str, set[str]], recorded: Mapping[str, float],
-                   time_scale: float, *, reverse: bool = False) -> list[str]:
-    """The steps, the one with the longest chain of durations still ahead of it (itself included) first; ties in
+                   time_scale: float, keys: Mapping[str, frozenset[str]], *, reverse: bool = False) -> list[str]:
+    """The steps, the one with the most time still needed once it starts (itself included) first; ties in
     declared order (reversed for deletion, whose ``deps`` are reversed too). A step weighs what the state recorded
     of its last write, else its ``typical_seconds`` scaled to the target, and a deploy counts the waits steps leave
-    after a dependency (``start_lags``): the critical path gets the free slots and a lock key's next turn."""
+    after a dependency (``start_lags``). That time is the longest chain ahead, or the writes of one lock key
+    (``keys``: step -> its lock keys) ahead, which run one at a time: the critical path gets the free slots and a
+    lock key's next turn, and a step gating a long queue on another key goes before a longer chain."""
     declared = [s.name for s in (reversed(steps) if reverse else steps)]
     weight = {s.name: recorded.get(s.name, s.typical_seconds * time_scale) for s in steps}
     lag = {} if reverse else {(dep, s.name): seconds * time_scale for s in steps
                               for dep, seconds in s.start_lags().items()}
-    tail = schedule.tails(declared, deps, weight, lag)
+    serialized: dict[str, list[str]] = {}
+    for name in declared:
+        for key in keys.get(name, ()):
+            serialized.setdefault(key, []).append(name)
+    tail = schedule.tails(declared, deps, weight, lag, serialized)
     index = {name: i for i, name in enumerate(declared)}
     return sorted(declared, key=lambda name: (-tail[name], index[name]))
 

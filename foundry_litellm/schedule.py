@@ -23,19 +23,36 @@ def earliest_starts(order: Sequence[str], deps: Mapping[str, Iterable[str]], wei
 
 
 def tails(order: Sequence[str], deps: Mapping[str, Iterable[str]], weight: Mapping[str, float],
-          lag: Mapping[tuple[str, str], float] | None = None) -> dict[str, float]:
+          lag: Mapping[tuple[str, str], float] | None = None,
+          serialized: Mapping[str, Iterable[str]] | None = None) -> dict[str, float]:
     """Each step's own duration plus the longest chain of the steps that wait for it (and of the ``lag`` they
-    leave after it): the least time the run still needs once the step starts."""
+    leave after it): the least time the run still needs once the step starts. With ``serialized`` (lock key ->
+    steps that write one at a time), at least as long as the step and every step of one key waiting for it,
+    directly or not, end to end: a short chain may gate a long queue on one key, which the chains alone miss."""
     lag = lag or {}
     after: dict[str, list[str]] = {name: [] for name in order}
     for name in order:
         for dep in deps.get(name, ()):
             after.setdefault(dep, []).append(name)
+    keys_of: dict[str, list[str]] = {}
+    for key, names in (serialized or {}).items():
+        for name in names:
+            keys_of.setdefault(name, []).append(key)
+    queued: dict[str, set[str]] = {}  # the steps with a key among each step's transitive dependants
     tail: dict[str, float] = {}
     for name in reversed(order):
         # .get: in a cycle (which the runner then refuses) a later step is not known yet
         tail[name] = weight.get(name, 0.0) + max((lag.get((name, n), 0.0) + tail.get(n, 0.0) for n in after[name]),
                                                  default=0.0)
+        if keys_of:
+            queued[name] = set()
+            for n in after[name]:
+                queued[name] |= queued.get(n, set()) | ({n} if n in keys_of else set())
+            per_key: dict[str, float] = {}
+            for waiting in queued[name]:
+                for key in keys_of[waiting]:
+                    per_key[key] = per_key.get(key, 0.0) + weight.get(waiting, 0.0)
+            tail[name] = max(tail[name], weight.get(name, 0.0) + max(per_key.values(), default=0.0))
     return tail
 
 

@@ -6,10 +6,10 @@ ServicePrincipal`` lets ARM skip the directory lookup; a PrincipalNotFound right
 (Entra replication, azure-quickstart-templates#4945) is retried with bounded backoff. Assignments cannot be
 updated: a change is a delete and a create.
 
-An assignment takes effect only after it propagates: "up to 10 minutes" (Learn "Troubleshoot Azure RBAC"). No read
-on the management plane proves it has (a GET answers at once; the check runs as the assignee, inside the service
-that needs the role), so a step that needs a role in effect waits, measured from the assignment's ``createdOn``
-(output ``created_at``): a re-run long after does not wait at all (``propagation_remaining``).
+An assignment takes effect only after it propagates: usually a few minutes, "up to 10 minutes" (Learn "Troubleshoot
+Azure RBAC"). No read on the management plane proves it has (a GET answers at once; the check runs as the assignee,
+inside the service that needs the role), so a step that needs a role in effect waits, measured from the assignment's
+``createdOn`` (output ``created_at``): a re-run long after does not wait at all (``propagation_remaining``).
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ SEARCH_SERVICE_CONTRIBUTOR = "7ca78c08-252a-4471-8644-bb5ff32d4ba0"
 
 PRINCIPAL_WAIT = 10 * 60  # seconds: Entra replication is usually seconds, sometimes minutes
 # Azure seconds a new assignment may take to be honoured: "up to 10 minutes" (Learn "Troubleshoot Azure RBAC").
-# Foundry's Terraform sample waits 60 s before the project capability host (time_sleep.wait_rbac, foundry-samples
-# infrastructure-setup-terraform/15a-private-network-standard-agent-setup/code/main.tf); a capability host that fails
-# can only be deleted and created again (minutes each), so the tool waits out the documented bound instead.
 PROPAGATION_WAIT = 10 * 60
+# What it usually takes: "a few minutes" (Azure/azure-dev#2742), 60-120 s for an ACR pull role (Azure/azure-dev#7529);
+# Foundry's Terraform sample waits 60 s before the project capability host (time_sleep.wait_rbac, foundry-samples
+# infrastructure-setup-terraform/15a-private-network-standard-agent-setup/code/main.tf).
+TYPICAL_PROPAGATION = 3 * 60
 
 
 def created_epoch(created_at: str) -> float | None:
@@ -59,11 +60,12 @@ class AssignmentOutputs(IdOutputs):
     created_at: str  # createdOn: when the assignment started to propagate
 
 
-def propagation_remaining(ctx: RunContext, steps: Iterable[RoleAssignment]) -> float:
-    """Real seconds until the newest assignment of ``steps`` has surely propagated (PROPAGATION_WAIT after its
-    ``createdOn``, scaled against the emulator); 0 when all are older. An unknown creation time (an equivalent
-    assignment found under another name) is an old one. Never more than PROPAGATION_WAIT, whatever the clocks say."""
-    bound = PROPAGATION_WAIT * ctx.time_scale
+def propagation_remaining(ctx: RunContext, steps: Iterable[RoleAssignment], wait: float = PROPAGATION_WAIT) -> float:
+    """Real seconds until the newest assignment of ``steps`` is ``wait`` Azure seconds old (by default: has surely
+    propagated), from its ``createdOn`` and scaled against the emulator; 0 when all are older. An unknown creation time
+    (an equivalent assignment found under another name) is an old one. Never more than ``wait``, whatever the clocks
+    say."""
+    bound = wait * ctx.time_scale
     created: list[float] = []
     for step in steps:
         known = ctx.outputs_if_known(step)

@@ -10,6 +10,10 @@ parallel requests arrive changes nothing).
 - ``capability_host`` and ``app_gateway``: an extra duration added to each create or update of those types (a
   capability host timing out after ~2.5 h, foundry-samples#810; App Gateway listener changes of 20+ minutes,
   Azure/azure-cli#2134). Default none: the types' own durations hold.
+- ``role_propagation``: how long a new role assignment takes to be honoured by the services that check it. Usually
+  "a few minutes" (Azure/azure-dev#2742; 60-120 s for an ACR pull role, Azure/azure-dev#7529), occasionally more than
+  5 minutes (microsoft/CromwellOnAzure#98), "up to 10 minutes" (Learn "Troubleshoot Azure RBAC"). The default is a
+  fixed 3 minutes; ``1m..10m`` is the documented range.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from typing import Any
 
 Range = tuple[float, float]  # Azure seconds, low and high
 
-DEFAULT_TAILS: dict[str, Range] = {"link_release": (15 * 60.0, 25 * 60.0)}
+DEFAULT_TAILS: dict[str, Range] = {"link_release": (15 * 60.0, 25 * 60.0), "role_propagation": (180.0, 180.0)}
 # The resource types each write tail applies to.
 WRITE_TAIL_TYPES: dict[str, tuple[str, ...]] = {
     "capability_host": ("microsoft.cognitiveservices/accounts/capabilityhosts",
                         "microsoft.cognitiveservices/accounts/projects/capabilityhosts"),
     "app_gateway": ("microsoft.network/applicationgateways",),
 }
-NAMES = ("link_release", *WRITE_TAIL_TYPES)
+NAMES = ("link_release", "role_propagation", *WRITE_TAIL_TYPES)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*")
 

@@ -222,6 +222,11 @@ class World:
             return 0.0
         return draw(bounds, self.seed, str(name), f"{key}#{self.counter(f'tail:{name}:{key.lower()}')}")
 
+    def drawn(self, name: str, key: str) -> float:
+        """Azure seconds drawn from the ``name`` range for ``key``, the same on every call (0 when not configured)."""
+        bounds = self.tails.get(name)
+        return 0.0 if bounds is None else draw(bounds, self.seed, name, key)
+
     def _expire_links(self, now: float) -> bool:
         changed = False
         for key in list(self.data["links"]):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from foundry_litellm.emulator.providers import registry
+from foundry_litellm.emulator.providers import authorization, registry
 from foundry_litellm.emulator.store import Store
 from foundry_litellm.emulator.tails import DEFAULT_TAILS, TailSpecError, parse_range, tails_from
 from foundry_litellm.emulator.world import World
@@ -41,7 +41,7 @@ def test_the_link_release_is_drawn_per_link_from_the_range_and_repeats_under_the
 
 
 def test_the_default_link_release_is_the_usual_case(tmp_path: Path) -> None:
-    assert DEFAULT_TAILS == {"link_release": (900.0, 1500.0)}
+    assert DEFAULT_TAILS["link_release"] == (900.0, 1500.0)
     assert all(900 <= d <= 1500 for d in _release_delays(tmp_path, 0))
     assert _release_delays(tmp_path, 0, {"link_release": "20m"}) == [1200.0] * len(SUBNETS)
 
@@ -97,3 +97,22 @@ def test_an_app_gateway_tail_applies_to_its_type_only(tmp_path: Path) -> None:
     assert world.start_operation(gateway, kind="update", seconds=360, busy=set())["due"] == 360 + 1800
     assert world.start_operation(gateway, kind="delete", seconds=300, busy=set())["due"] == 300  # writes only
     assert world.start_operation(vnet, kind="create", seconds=10, busy=set())["due"] == 10
+
+
+def _propagation_delays(tmp_path: Path, tails: Any = None) -> list[float]:
+    """Nominal seconds after which each of eight role assignments created at 1000 is honoured (to the second)."""
+    world = World(Store(tmp_path / f"p{len(list(tmp_path.iterdir()))}", fsync=False), registry(), time_scale=1.0,
+                  clock=lambda: 1000.0, tails=tails)
+    records = [{"id": f"{HOLDER}/providers/Microsoft.Authorization/roleAssignments/{i}", "created": 1000.0}
+               for i in range(8)]
+    return [next(s for s in range(0, 1200) if authorization.propagated(world, r, at=1000.0 + s)) for r in records]
+
+
+def test_role_propagation_is_a_few_minutes_by_default_and_drawn_per_assignment_from_a_range(tmp_path: Path) -> None:
+    # "a few minutes" (Azure/azure-dev#2742), at most 10 (Learn "Troubleshoot Azure RBAC"), sometimes over 5
+    # (microsoft/CromwellOnAzure#98): the range is drawn per assignment, the same answer on every look
+    assert _propagation_delays(tmp_path) == [180] * 8
+    drawn = _propagation_delays(tmp_path, {"role_propagation": "1m..10m"})
+    assert all(60 <= d <= 600 for d in drawn) and len(set(drawn)) > 1
+    assert _propagation_delays(tmp_path, {"role_propagation": "1m..10m"}) == drawn
+    assert _propagation_delays(tmp_path, {"role_propagation": None}) == [0] * 8

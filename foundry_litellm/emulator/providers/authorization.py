@@ -10,8 +10,9 @@ less when principalType is given (Azure/azure-quickstart-templates#4945, Azure/R
 UnmatchedPrincipalType when principalType differs from the principal's real type (Azure/azure-dev#3581).
 
 An assignment takes effect only after a propagation delay: "it can take up to 10 minutes" for role assignment changes
-to be detected (Learn "Troubleshoot Azure RBAC"), usually "a few minutes" (Azure/azure-dev#2742). Nothing on the
-management plane shows it: a GET answers the assignment at once, before the services that check it honour it.
+to be detected (Learn "Troubleshoot Azure RBAC"), usually "a few minutes" (``propagated``: the ``role_propagation``
+tail, tails.py). Nothing on the management plane shows it: a GET answers the assignment at once, before the services
+that check it honour it.
 ``role_state`` is what a service checking a principal's role sees (the project capability host, foundry_caphosts.py).
 """
 
@@ -47,9 +48,6 @@ REPLICATION_WINDOW = 60.0
 REPLICATION_WINDOW_TYPED = 5.0
 # Every principal the emulator knows is a managed identity: a service principal.
 PRINCIPAL_TYPE = "ServicePrincipal"
-# Nominal seconds before a new assignment is honoured: "a few minutes" (Azure/azure-dev#2742), the figure the Key
-# Vault data plane uses (kvaccess.py); Learn "Troubleshoot Azure RBAC" bounds it at 10 minutes, which the tool waits.
-PROPAGATION_SECONDS = 180.0
 
 
 def _role_guid(role_definition_id: str) -> str:
@@ -73,9 +71,12 @@ def _applies(assignment_scope: str, scope: str, *, at_scope: bool) -> bool:
     return above or (not at_scope and a.startswith(s + "/"))
 
 
-def effective(world: World, record: Json) -> bool:
-    """Whether the assignment ``record`` has propagated: created at least PROPAGATION_SECONDS (scaled) ago."""
-    return float(record.get("created", 0.0)) + world.scaled(PROPAGATION_SECONDS) <= world.now()
+def propagated(world: World, record: Json, *, at: float | None = None) -> bool:
+    """Whether the assignment ``record`` (ARM's, or Cosmos DB's data-plane one) is honoured by ``at`` (now): its
+    propagation delay, drawn per assignment from the ``role_propagation`` range (tails.py), has passed since it was
+    created. A re-created assignment draws anew."""
+    delay = world.drawn("role_propagation", f"{record['id']}@{record.get('created', 0.0)}")
+    return float(record.get("created", 0.0)) + world.scaled(delay) <= (world.now() if at is None else at)
 
 
 def role_state(world: World, principals: set[str], scope: str, role: str) -> str:
@@ -85,7 +86,7 @@ def role_state(world: World, principals: set[str], scope: str, role: str) -> str
              if r["body"]["properties"]["principalId"].lower() in principals
              and _role_guid(r["body"]["properties"]["roleDefinitionId"]) == role.lower()
              and _applies(r["body"]["properties"]["scope"], scope, at_scope=True)]
-    if any(effective(world, r) for r in found):
+    if any(propagated(world, r) for r in found):
         return "effective"
     return "pending" if found else "absent"
 

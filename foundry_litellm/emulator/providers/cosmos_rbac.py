@@ -9,7 +9,7 @@ not-yet-replicated principal fails the long-running operation with BadRequest an
 (pulumi/pulumi-azure-native#2816, MicrosoftDocs/azure-docs#92567). Writes on one account are exclusive: a second
 one gets 412 PreconditionFailed (hashicorp/terraform-provider-azurerm#15842, #17233). A data-plane assignment, like an
 ARM one, is honoured only after a propagation delay (``effective``): no separate figure is documented for Cosmos DB,
-so the ARM one is used (authorization.PROPAGATION_SECONDS; modelled).
+so the ARM one is used (authorization.propagated; modelled).
 Wire forms (Azure CLI recording cosmosdb/test_cosmosdb_sql_role.yaml, api-version 2021-04-15): PUT and DELETE answer
 202 with Azure-AsyncOperation, Location and the body {"status": "Enqueued"}; GET bodies carry no provisioningState;
 a definition's properties.type is a number (1 for CustomRole; the CLI's msrest client maps it by enum position, so
@@ -30,7 +30,7 @@ from ..errors import ArmError, bad_request
 from ..provider import Durations, Json, NameRule, Provider
 from ..wire import Fault, Request, Response, json_body
 from ..world import TENANT_ID, World
-from .authorization import PROPAGATION_SECONDS
+from .authorization import propagated
 from .cosmos import enqueued
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ def _definition(world: World, account_id: str, definition_id: object) -> Json:
 def effective(world: World, record: Json) -> bool:
     """Whether the data-plane assignment ``record`` is honoured: created, and propagated since (modelled)."""
     created = record["op"] is None and record["body"]["properties"].get("provisioningState") == "Succeeded"
-    return created and float(record.get("created", 0.0)) + world.scaled(PROPAGATION_SECONDS) <= world.now()
+    return created and propagated(world, record)
 
 
 def _forget_failed(world: World) -> None:

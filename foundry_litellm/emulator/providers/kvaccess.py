@@ -3,7 +3,7 @@
 A vault authorizes data-plane reads through Azure RBAC (enableRbacAuthorization, the default) or through access
 policies. Under RBAC, Key Vault Secrets User, Secrets Officer and Administrator grant secret reads, at the
 vault, secret, group or subscription scope (Learn "rbac-guide"). Role assignment changes need "a few minutes"
-to take effect (Azure/azure-dev#2742; up to 10 minutes, Azure/devops-governance#22): a read right after the
+to take effect (authorization.propagated; up to 10 minutes, Azure/devops-governance#22): a read right after the
 assignment is created is still denied, which is the RBAC race of reference-inventory §6 item 22.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..provider import Json, prop
 from ..world import World
 from . import reach
+from .authorization import propagated
 
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 # Built-in roles with Microsoft.KeyVault/vaults/secrets/getSecret/action.
@@ -23,8 +24,6 @@ SECRET_READ_ROLES = frozenset({
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",  # Key Vault Secrets Officer
     "00482a5a-887f-4fb3-b363-3b7fe8e74483",  # Key Vault Administrator
 })
-# Nominal seconds before a new role assignment is honoured by the Key Vault data plane ("a few minutes").
-RBAC_PROPAGATION_SECONDS = 180.0
 _SECRET_URL = re.compile(r"https://([a-z0-9-]+)\.vault\.azure\.net/secrets/([A-Za-z0-9-]+)(?:/[0-9a-f]*)?/?",
                          re.IGNORECASE)
 
@@ -60,8 +59,7 @@ def rbac_allows(world: World, principal_id: str, resource_id: str, *, at: float)
         role = str(props.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
         if str(props.get("principalId", "")).lower() != principal_id.lower() or role not in SECRET_READ_ROLES:
             continue
-        propagated = assignment.get("created", 0.0) + world.scaled(RBAC_PROPAGATION_SECONDS) <= at
-        if propagated and _covers(_scope_of(assignment), resource_id):
+        if propagated(world, assignment, at=at) and _covers(_scope_of(assignment), resource_id):
             return True
     return False
 

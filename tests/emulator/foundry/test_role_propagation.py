@@ -19,6 +19,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from foundry_litellm.emulator.providers import authorization, cosmos_rbac
+from foundry_litellm.emulator.tails import DEFAULT_TAILS
 from tests.emulator.foundry_support import (
     caphost_body,
     connection_body,
@@ -32,6 +33,7 @@ from tests.emulator.helpers import SUB, rid
 
 COSMOS_DB_OPERATOR = "230815da-be43-4aae-9cb4-875f7bd000aa"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+PROPAGATION = DEFAULT_TAILS["role_propagation"][1]  # the default delay, nominal seconds
 
 
 def _world(emulator: Any) -> Any:
@@ -116,7 +118,7 @@ def test_a_host_created_before_the_roles_propagate_fails_and_after_succeeds(
     assert failed.properties.provisioning_state == "Failed"
     # A failed host can only be deleted (foundry-samples 15a diagnostic SKILL.md), then created again.
     c["cs"].project_capability_hosts.begin_delete(rg, "acct", "p1", "projcaphost").result()
-    _age(emulator, authorization.ASSIGNMENT_TYPE, authorization.PROPAGATION_SECONDS)
+    _age(emulator, authorization.ASSIGNMENT_TYPE, PROPAGATION)
     host = put(rg, "acct", "p1", "projcaphost", raw(caphost_body(names))).result()
     assert host.properties.provisioning_state == "Succeeded"
 
@@ -134,7 +136,7 @@ def test_the_propagation_delay_follows_the_time_scale(
                                         STORAGE_BLOB_DATA_CONTRIBUTOR) == "pending"  # assigned above it
         assert authorization.role_state(app.world, {principal.lower()}, scopes["vector"],
                                         COSMOS_DB_OPERATOR) == "absent"
-    time.sleep(app.world.scaled(authorization.PROPAGATION_SECONDS) + 0.05)
+    time.sleep(app.world.scaled(PROPAGATION) + 0.05)
     with app.store.lock:
         assert authorization.role_state(app.world, {principal.lower()}, scopes["thread"],
                                         COSMOS_DB_OPERATOR) == "effective"
@@ -156,6 +158,6 @@ def test_a_cosmos_data_plane_assignment_propagates_too(c: dict[str, Any], rg: st
     with app.store.lock:
         record = app.world.get(f"{account_id}/sqlRoleAssignments/{name}")
         assert record is not None and not cosmos_rbac.effective(app.world, record)
-    _age(emulator, cosmos_rbac.ASSIGNMENT_TYPE, authorization.PROPAGATION_SECONDS)
+    _age(emulator, cosmos_rbac.ASSIGNMENT_TYPE, PROPAGATION)
     with app.store.lock:
         assert cosmos_rbac.effective(app.world, app.world.get(f"{account_id}/sqlRoleAssignments/{name}"))

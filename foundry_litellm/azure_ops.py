@@ -14,9 +14,13 @@ from typing import Any
 from .errors import ToolError
 
 Json = dict[str, Any]
-# Transient provisioning states: wait for a terminal one before comparing or writing.
+# Transient provisioning states: wait for a terminal one before comparing or writing. A Container Apps environment
+# has its own (EnvironmentProvisioningState, ManagedEnvironments.json 2026-01-01): "Waiting" from its PUT until it
+# is provisioned (Azure CLI recordings containerapp_env_e2e), then setup states; UpgradeFailed is terminal.
 TRANSIENT_STATES = frozenset({"accepted", "creating", "updating", "deleting", "provisioning", "inprogress",
-                              "running", "migrating", "canceling", "scaling", "upgrading", "moving"})
+                              "running", "migrating", "canceling", "scaling", "upgrading", "moving",
+                              "waiting", "initializationinprogress", "infrastructuresetupinprogress",
+                              "infrastructuresetupcomplete", "scheduledfordelete", "upgraderequested"})
 # Errors ARM answers while another write holds the resource, its parent or what it uses; retried with backoff
 # until the step's deadline (azurerm#3780, pulumi-azure-native#699; Learn "request-limits-and-throttling").
 # Matched at the top level and in ``details``: the Network RP wraps the cause in a 429 or a failed operation

@@ -10,6 +10,7 @@ import time
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from foundry_litellm.emulator import Emulator
+from foundry_litellm.emulator.admin import AdminClient
 from tests.conftest import SUBSCRIPTION, FakeCredential
 
 from .conftest import CONFIG, Workspace, served, writes
@@ -88,12 +89,21 @@ def test_a_capability_host_changed_behind_the_tools_back_is_planned_as_a_replace
 
 
 def test_a_failed_capability_host_is_reported_clearly_and_a_rerun_fixes_it(workspace: Workspace) -> None:
-    faults = {"seed": 1, "rules": [{"method": "PUT", "path": "/projects/ai-project-2/capabilityhosts/",
-                                    "fail_operation": True, "error_code": "CapabilityHostOperationFailed",
-                                    "message": "Failed async operation.", "count": 1}]}
-    with served(workspace, faults) as srv:
+    with served(workspace) as srv:
+        assert workspace.run("deploy", *srv.endpoint, "--yes").returncode == 0
+        # Its roles are long in effect now: a host that fails is not waiting for them, and is not tried twice.
+        kw = {"base_url": srv.url, "connection_verify": srv.ca_cert, "polling_interval": 0.02}
+        token = workspace.state()["resource_token"]
+        CognitiveServicesManagementClient(FakeCredential(), SUBSCRIPTION, **kw).project_capability_hosts.begin_delete(
+            "rg-fl-test", f"ai-foundry-{token}", "ai-project-2", "caphost-project").result()
+        AdminClient(srv.url, srv.ca_cert).set_faults({"seed": 1, "rules": [{
+            "method": "PUT", "path": "/projects/ai-project-2/capabilityhosts/", "fail_operation": True,
+            "error_code": "CapabilityHostOperationFailed", "message": "Failed async operation.", "count": 1}]})
+        seen = srv.log_length()
         failed = workspace.run("deploy", *srv.endpoint, "--yes")
         assert failed.returncode == 1
+        assert [e["method"] for e in srv.log()[seen:] if "/ai-project-2/capabilityhosts/" in e["path"].lower()
+                and e["method"] != "GET"] == ["PUT"]
         assert "Project 2 capability host: CapabilityHostOperationFailed" in failed.stderr
         assert failed.stderr.count("Project 2 capability host") == 1, failed.stderr  # said once, not twice
         assert "hint: run deploy again" in failed.stderr

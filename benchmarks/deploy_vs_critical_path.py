@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workspace import Workspace
+from _workspace import PeakMemory, Workspace
 
 from foundry_litellm import config as config_module
 from foundry_litellm.schedule import earliest_starts, tight_bound
@@ -102,14 +102,6 @@ def _cell(value: float | None) -> str:
     return f"{'-':>6}" if value is None else f"{value:6.2f}"
 
 
-def peak_rss_mb() -> float:
-    """The peak resident memory of the deploy (the only child process that has ended so far; the embedded
-    emulator runs inside it, so it counts)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--timeline", action="store_true", help="print each step's earliest start against its run")
@@ -117,7 +109,8 @@ def main() -> None:
     ws = Workspace()
     scale_env = {"FOUNDRY_LITELLM_EMULATOR_TIME_SCALE": str(SCALE)}
     started = time.time()
-    wall, _ = ws.cli("deploy", "--emulator", "--yes", env=scale_env)
+    memory = PeakMemory()
+    wall, _ = ws.cli("deploy", "--emulator", "--yes", env=scale_env, memory=memory)
     ops: dict[str, dict[str, Any]] = {}
     for op in ws.operations():
         if op["kind"] in ("create", "update"):
@@ -150,7 +143,8 @@ def main() -> None:
     print(f"  with role propagation: tight bound {waited:.2f} s (set by {waited_why}); pipeline / it: "
           f"{pipeline / waited:.2f}, wall / it: {wall / waited:.2f}")
     print(f"  requests sent: {len(requests)} ({sum(1 for r in requests if r['method'] != 'GET')} writes)")
-    print(f"  peak memory (RSS) of the deploy: {peak_rss_mb():.0f} MB")
+    print(f"  peak memory (RSS) of the deploy, its embedded emulator's process included: {memory.total_mb:.0f} MB "
+          f"({' + '.join(f'{kb / 1024:.0f}' for kb in memory.peaks_kb.values())})")
     if args.timeline:
         timeline(graph, weight, ops, requests, first)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,17 +123,27 @@ class _StaticCredential:
 class Clients:
     """Lazily built, shared management clients for one subscription and target."""
 
-    def __init__(self, target: Target, subscription_id: str) -> None:
-        self.target = target
+    def __init__(self, target: Target | Callable[[], Target], subscription_id: str) -> None:
+        self._target = target  # or how to get it, asked on first use: an emulator that is still starting
         self.subscription_id = subscription_id
         self._lock = threading.Lock()
+        self._target_lock = threading.Lock()
         self._locks = {name: threading.Lock() for name in _CLIENTS}
         self._clients: dict[str, Any] = {}
         self._credential: Any = None
         self._transport: Any = None
+        self._verify: Any = None  # what the shared transport verifies TLS with (_shared_transport)
         self._session: Any = None
         self._retry: Any = None
         self._arm: Any = None
+
+    @property
+    def target(self) -> Target:
+        if not isinstance(self._target, Target):
+            with self._target_lock:
+                if not isinstance(self._target, Target):
+                    self._target = self._target()
+        return self._target
 
     def credential(self) -> Any:
         with self._lock:
@@ -161,9 +171,17 @@ class Clients:
                 adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=MAX_CONNECTIONS)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
+                # requests reads the proxy and CA-bundle variables again at every request (iterating the whole
+                # environment twice: a quarter of its CPU per request); every request goes to one host, so they are
+                # read once, here (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)
+                settings = session.merge_environment_settings(self.target.base_url, {}, None, self.target.verify,
+                                                              None)
+                session.trust_env = False
+                session.proxies = settings["proxies"]
+                self._verify = settings["verify"]
                 self._session = session
                 self._transport = RequestsTransport(session=session, session_owner=False,
-                                                    connection_verify=self.target.verify)
+                                                    connection_verify=self._verify)
             return self._transport
 
     def _retry_policy(self) -> Any:
@@ -192,7 +210,7 @@ class Clients:
                     subscription_id=subscription,
                     base_url=self.target.base_url,  # by keyword: profile clients take api_version third
                     credential_scopes=[self.target.credential_scope],
-                    connection_verify=self.target.verify,
+                    connection_verify=self._verify,
                     polling_interval=self.target.polling_interval,
                     user_agent=f"foundry-litellm/{__version__}",
                     retry_policy=self._retry_policy(),

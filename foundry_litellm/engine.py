@@ -107,6 +107,7 @@ class Session:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
             target = self._target()
             self.clients = Clients(target, self.config.subscription_id)
+            time_scale = target.time_scale if isinstance(target, Target) else self._emulator_scale()
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
@@ -116,7 +117,7 @@ class Session:
                 if key:
                     secret_values.put(litellm_config.upstream_secret(upstream), key)
             self.ctx = RunContext(self.config, Names.of(self.config), self.clients, self.state, _Progress(self),
-                                  time_scale=target.time_scale, secrets=secret_values, purge=self.options.purge,
+                                  time_scale=time_scale, secrets=secret_values, purge=self.options.purge,
                                   rotate=self.options.rotate)
             for name, entry in self.state.data["steps"].items():
                 if entry.get("outputs"):  # what earlier runs learned, until this run reads it live
@@ -169,14 +170,19 @@ class Session:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def _target(self) -> Target:
+    def _emulator_scale(self) -> float:
+        from .emulator.timescale import DEFAULT_TIME_SCALE
+
+        return self.options.time_scale if self.options.time_scale is not None else DEFAULT_TIME_SCALE
+
+    def _target(self) -> Target | Callable[[], Target]:
         opts = self.options
         if opts.target_kind == "emulator":
-            from .emulator import DEFAULT_TIME_SCALE, Emulator
+            from .emulator.child import ChildEmulator
 
-            scale = opts.time_scale if opts.time_scale is not None else DEFAULT_TIME_SCALE
-            self._emulator = Emulator(opts.state_dir / "emulator", time_scale=scale).start()
-            return Target.endpoint(self._emulator.url, str(self._emulator.ca_cert), emulator=True, time_scale=scale)
+            scale = self._emulator_scale()
+            emulator = self._emulator = ChildEmulator(opts.state_dir / "emulator", time_scale=scale)
+            return lambda: _serving(emulator, scale)  # asked by the first request: the emulator starts meanwhile
         if opts.target_kind == "endpoint":
             from .emulator.admin import AdminClient, is_emulator
 
@@ -191,6 +197,15 @@ class Session:
         recorded = set(self.state.data["steps"])
         return Runner(self.steps, self.ctx, self.reporter, parallel=self.options.parallel,
                       retired=self.pipeline.retired(self.config, recorded), stop=stop)
+
+
+def _serving(emulator: Any, time_scale: float) -> Target:
+    from .emulator.child import EmulatorStartError
+
+    try:
+        return Target.endpoint(emulator.url, emulator.ca_cert, emulator=True, time_scale=time_scale)
+    except EmulatorStartError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _fewer_malloc_arenas() -> None:

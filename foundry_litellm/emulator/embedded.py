@@ -10,6 +10,7 @@ from typing import Any
 
 from .admin import AdminClient
 from .authz import parse_roles, roles_from_env
+from .child import CLAIM_WAIT
 from .registration import PROFILES
 from .server import EmulatorConfig, EmulatorServer
 from .tails import tails_from
@@ -69,6 +70,8 @@ class Emulator:
     """Start an emulator in this process; ``url`` and ``ca_cert`` are what the SDK clients need."""
 
     def __init__(self, data_dir: Path | str, **options: Any) -> None:
+        # A CLI killed a moment ago may leave its child emulator (child.py) stopping on the same data dir.
+        options.setdefault("claim_wait", CLAIM_WAIT)
         self.config = config_from_env(Path(data_dir), **options)
         self._server: EmulatorServer | None = None
 

@@ -49,6 +49,7 @@ class EmulatorConfig:
     throttle: Any = None  # ARM's request buckets: None/"azure", "off" or {kind: "SIZE/REFILL"} (throttle.py)
     tails: Any = None  # long tails drawn per resource: {name: [low, high] Azure seconds} (tails.py)
     seed: int = 0  # of the long tails' draws
+    claim_wait: float = 0.0  # seconds to wait for another process to let go of the data dir (Store.claim)
     # The world's clock (seconds); None: wall-clock time. A clock with ``advance_to(t)`` is virtual: a held answer
     # moves it to its operation's end instead of waiting (the conformance replay runs on the recording's clock).
     clock: Callable[[], float] | None = None
@@ -139,7 +140,7 @@ class EmulatorApp:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.store = Store(config.data_dir, fsync=config.fsync)
-        self.store.claim()
+        self.store.claim(wait=config.claim_wait)
         self.providers = registry()
         self.world = World(self.store, self.providers, time_scale=config.time_scale, clock=config.clock or time.time,
                            registration_profile=config.registered, tails=config.tails, seed=config.seed)

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,15 +46,23 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data: dict[str, Any] = self._load()
 
-    def claim(self) -> None:
-        """Hold the data dir for this process, so two servers never write one world."""
+    def claim(self, *, wait: float = 0.0) -> None:
+        """Hold the data dir for this process, so two servers never write one world; if another holds it, wait up to
+        ``wait`` seconds for it to let go (the child of a CLI killed a moment ago is still stopping). The world is
+        read again once held: the other one may have saved since."""
         handle = (self.data_dir / "emulator.lock").open("w")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.close()
-            raise DataDirBusy(f"another emulator is serving {self.data_dir}") from exc
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise DataDirBusy(f"another emulator is serving {self.data_dir}") from exc
+                time.sleep(0.02)
         self._dir_lock = handle
+        self.data = self._load()
 
     def release(self) -> None:
         if self._dir_lock is not None:

@@ -46,7 +46,7 @@ def test_one_data_dir_is_served_by_one_process(make_emulator: Any, tmp_path: Pat
 
     make_emulator(tmp_path / "w")
     with pytest.raises(DataDirBusy):
-        make_emulator(tmp_path / "w")
+        make_emulator(tmp_path / "w", claim_wait=0.5)  # the first one does not let go
 
 
 def test_an_operation_in_flight_completes_on_time_after_a_kill(serve: Any, tmp_path: Path,

@@ -24,7 +24,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-CLAIM_WAIT = 15.0  # seconds for a killed run's child to stop: it only finishes the request at hand
+from .store import CLAIM_WAIT
+
 READY_TIMEOUT = 60.0
 _PR_SET_PDEATHSIG = 1
 

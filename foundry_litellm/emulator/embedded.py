@@ -10,9 +10,9 @@ from typing import Any
 
 from .admin import AdminClient
 from .authz import parse_roles, roles_from_env
-from .child import CLAIM_WAIT
 from .registration import PROFILES
 from .server import EmulatorConfig, EmulatorServer
+from .store import CLAIM_WAIT
 from .tails import tails_from
 from .throttle import buckets_from
 from .timescale import DEFAULT_TIME_SCALE

@@ -26,6 +26,11 @@ def empty_world() -> dict[str, Any]:
     }
 
 
+# Seconds an embedded emulator waits for the data dir: the child of a CLI killed a moment ago (child.py) only finishes
+# the request at hand before it lets go.
+CLAIM_WAIT = 15.0
+
+
 class DataDirBusy(RuntimeError):
     """Another emulator process serves the same data dir."""
 

@@ -54,7 +54,8 @@ class ChildEmulator:
                 line = self._proc.stdout.readline()
             finally:
                 timer.cancel()
-            answer: dict[str, str] = json.loads(line) if line.strip() else {"error": "the emulator exited"}
+            answer: dict[str, str] = json.loads(line) if line.strip() else \
+                {"error": f"it exited; its errors are in {self._stderr.name}"}
             if "error" in answer:
                 self.stop()
                 raise EmulatorStartError(f"the embedded emulator did not start: {answer['error']}")
@@ -118,11 +119,13 @@ def main(argv: list[str]) -> int:
         return 2
     server.start()
     _say({"url": server.url, "ca_cert": str(server.ca_cert.resolve())})
-    while not stop.wait(0.2):  # wake regularly so the signal is handled promptly
+    while not stop.wait(0.02):  # wake often: the CLI waits for this process to end before it ends itself
         pass
     server.stop()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    os._exit(code)  # the world and the request log are closed: the interpreter's teardown would only delay the CLI

@@ -341,6 +341,9 @@ class Runner:
         actual = self._early.pop(step.name) if step.name in self._early else step.read(self.ctx)
         if actual is None or not step.owned(self.ctx, actual):
             return StepResult(step.name, step.title, Outcome.ABSENT, resource_id=step.resource_id(self.ctx))
+        kept = step.left_in_place(self.ctx)
+        if kept is not None:  # what deploy will report: nothing is sent, the state lets it go
+            return StepResult(step.name, step.title, Outcome.KEPT, resource_id=step.resource_id(self.ctx), note=kept)
         return StepResult(step.name, step.title, Outcome.PLANNED, Action.DELETE, resource_id=step.resource_id(self.ctx),
                           note="beyond the configured count: deploy removes it")
 

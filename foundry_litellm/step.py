@@ -127,6 +127,11 @@ class Step:
     def delete(self, ctx: RunContext, actual: Json) -> None:
         raise NotImplementedError
 
+    def left_in_place(self, ctx: RunContext) -> str | None:
+        """Why deleting this step leaves its resource where it is while the state forgets it (``delete`` then
+        raises ``Forgotten`` with it), for a plan to say so; None when a delete removes it."""
+        return None
+
     def finish_delete(self, ctx: RunContext) -> None:
         """Called by destroy once the resource is gone: finish what its deletion left (a purge that a killed or
         failed run did not send)."""

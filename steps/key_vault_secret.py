@@ -127,6 +127,9 @@ class RetiredUpstreamKey(KeyVaultSecret):
     secret, and its data plane is closed to this tool (no public network access), so the secret stays until its
     vault goes; the run says so, and the state forgets it."""
 
+    def left_in_place(self, ctx: RunContext) -> str:
+        return (f"left in Key Vault {ctx.names.key_vault} (only the vault's deletion removes it; the app no longer "
+                "refers to it)")
+
     def delete(self, ctx: RunContext, actual: Json) -> None:
-        raise Forgotten(f"left in Key Vault {ctx.names.key_vault} (only the vault's deletion removes it; the app no "
-                        "longer refers to it)")
+        raise Forgotten(self.left_in_place(ctx))

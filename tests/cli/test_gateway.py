@@ -217,6 +217,12 @@ def test_named_upstreams_deploy_their_keys_endpoints_and_app_wiring(workspace: W
     # Back to one upstream without a private endpoint: the east endpoint is deleted, the keys forgotten (and said to
     # be left in Key Vault, whose management plane cannot delete a secret).
     (workspace.path / "foundry-litellm.toml").write_text(CONFIG)
+    plan = workspace.run("deploy", "--emulator", "--plan", "-o", "json")
+    planned = {s["step"]: s for s in json.loads(plan.stdout)["steps"]}
+    assert planned["private_endpoint:openai-east"]["outcome"] == "planned"
+    for key in ("openai-api-key-east", "openai-api-key-west"):  # the plan says what the deploy then does
+        assert planned[f"key_vault_secret:{key}"]["outcome"] == "kept"
+        assert "left in Key Vault" in planned[f"key_vault_secret:{key}"]["note"]
     back = workspace.run("deploy", "--emulator", "--yes", "-o", "json")
     assert back.returncode == 0, back.stderr
     reported = {s["step"]: s for s in json.loads(back.stdout)["steps"]}

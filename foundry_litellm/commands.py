@@ -18,7 +18,7 @@ from .errors import ToolError
 from .interrupts import Interrupted, Interrupts
 from .output import health_line, print_json, results_json, results_table, secret_lines, stderr_console, stdout_console
 from .runner import NOT_STARTED, ImmutableChange, Outcome, Runner, StepResult
-from .state import StateStore, now_iso
+from .state import StateStore, now_iso, parse
 from .state_backends import open_backend
 from .step import Action
 
@@ -249,12 +249,13 @@ def outputs(config_path: Path | None, state_dir: Path, fmt: str, subscription: s
     config = config_module.load(config_path, require_openai=False, subscription_id=subscription)
     store = open_backend(config.state, config.environment, state_dir)
     holder = store.holder()
-    if not store.exists():
+    text = store.read_text()  # one read of the document (a blob backend's download)
+    if not text:
         if holder is not None:
             raise _why_no_outputs(config.environment, {}, holder)
         raise ToolError(f"environment '{config.environment}' has not been deployed (no state at {store.describe()})",
                         hint="run 'foundry-litellm deploy' first")
-    data = store.load().data
+    data = parse(text, store.describe())
     produced = data.get("outputs") or {}
     if not produced:
         raise _why_no_outputs(config.environment, data, holder)

@@ -3,10 +3,10 @@
 In the CLI's process the emulator's request handling would share one interpreter lock with the tool's steps: every
 burst of parallel writes would be slowed by its own answers, which no Azure endpoint does, and the deploy benchmark
 would measure that. A child process runs on the other core and starts while the CLI reads its configuration and
-state. It serves one CLI run and dies with it: on a normal end the CLI stops it and waits; if the CLI is killed,
-Linux sends the child SIGTERM (PR_SET_PDEATHSIG), and a new run waits for the dying one to let go of the data
-directory (``Store.claim``). It is in a session of its own, so a Ctrl-C at the terminal reaches the CLI only, which
-may still need its answers to record what is in flight.
+state. It serves one CLI run and dies with it: on a normal end the CLI stops it (SIGTERM) and waits; if the CLI is
+killed, the child sees within 20 ms that it has another parent and stops, and a new run waits for the dying one to
+let go of the data directory (``Store.claim``). It is in a session of its own, so a Ctrl-C at the terminal reaches
+the CLI only, which may still need its answers to record what is in flight.
 
 Run as ``python -m foundry_litellm.emulator.child DATA_DIR TIME_SCALE PARENT_PID``: one JSON line on stdout when
 serving (``url``, ``ca_cert``) or why it cannot (``error``).
@@ -27,7 +27,6 @@ from typing import IO, Any
 from .store import CLAIM_WAIT
 
 READY_TIMEOUT = 60.0
-_PR_SET_PDEATHSIG = 1
 
 
 class EmulatorStartError(RuntimeError):
@@ -84,16 +83,6 @@ class ChildEmulator:
         self._stderr.close()
 
 
-def _die_with(parent: int) -> None:
-    """SIGTERM when the parent dies, even by SIGKILL; if it died before this call, go now."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        raise SystemExit(0)
-
-
 def _say(line: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
@@ -107,7 +96,6 @@ def main(argv: list[str]) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, _on_signal)
-    _die_with(parent)
     from .embedded import config_from_env
     from .server import EmulatorServer
     from .store import DataDirBusy
@@ -119,7 +107,9 @@ def main(argv: list[str]) -> int:
         return 2
     server.start()
     _say({"url": server.url, "ca_cert": str(server.ca_cert.resolve())})
-    while not stop.wait(0.02):  # wake often: the CLI waits for this process to end before it ends itself
+    # Wake often: a CLI that ends waits for this process to end first, and one that was killed has left it to
+    # another parent (getppid changes), whatever killed it and on any POSIX system.
+    while not stop.wait(0.02) and os.getppid() == parent:
         pass
     server.stop()
     return 0

@@ -26,7 +26,7 @@ import time
 from foundry_litellm import azure_ops
 from foundry_litellm.context import RunContext
 from foundry_litellm.diff import Change
-from foundry_litellm.errors import ToolError
+from foundry_litellm.errors import StateLockLost, ToolError
 from foundry_litellm.step import ArmStep, Json, NamedOutputs, Sdk
 
 from .cosmos_account import CosmosAccount
@@ -89,8 +89,8 @@ class _CapabilityHost(ArmStep):
     def apply(self, ctx: RunContext, desired: Json, actual: Json | None) -> Json | None:
         try:
             return super().apply(ctx, desired, actual)
-        except azure_ops.OperationTimeout:
-            raise  # still running in Azure: the next run re-attaches, its own hint says so
+        except (azure_ops.OperationTimeout, StateLockLost):
+            raise  # still running in Azure: the next run re-attaches, its own hint says so; or the lock is lost
         except Exception as exc:
             error = azure_ops.as_tool_error(exc)
             raise ToolError(error.message, hint=RECOVERY) from exc  # the runner names the step
@@ -199,8 +199,8 @@ class ProjectCapabilityHost(_CapabilityHost):
         unsure = propagation_remaining(ctx, self.checked_roles) > 0
         try:
             return super().apply(ctx, desired, actual)
-        except azure_ops.OperationTimeout:
-            raise
+        except (azure_ops.OperationTimeout, StateLockLost):
+            raise  # still running in Azure; or the state is no longer ours to act on
         except ToolError:
             failed = self.read(ctx) if unsure else None
             if failed is None or azure_ops.provisioning_state(failed) != "Failed":

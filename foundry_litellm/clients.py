@@ -204,8 +204,9 @@ class Clients:
                 module_name, class_name = _CLIENTS[name]
                 with _IMPORT_LOCK:  # two threads importing SDK packages at once can deadlock on azure.core's
                     cls = getattr(importlib.import_module(module_name), class_name)
+                transport = self._shared_transport()  # first: it resolves ``_verify``
                 self._clients[key] = cls(
-                    transport=self._shared_transport(),
+                    transport=transport,
                     credential=self.credential(),
                     subscription_id=subscription,
                     base_url=self.target.base_url,  # by keyword: profile clients take api_version third

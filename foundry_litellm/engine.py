@@ -105,9 +105,8 @@ class Session:
         self.store.acquire(self.operation)
         try:
             self.log_path = logs.setup(self.options.state_dir, debug=self.options.debug)
-            target = self._target()
+            target, time_scale = self._target()
             self.clients = Clients(target, self.config.subscription_id)
-            time_scale = target.time_scale if isinstance(target, Target) else self._emulator_scale()
             self.state: State = self.store.load(
                 subscription_id=self.config.subscription_id, resource_group=self.config.resource_group,
                 location=self.config.location, resource_token=self.config.token)
@@ -170,28 +169,28 @@ class Session:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def _emulator_scale(self) -> float:
-        from .emulator.timescale import DEFAULT_TIME_SCALE
-
-        return self.options.time_scale if self.options.time_scale is not None else DEFAULT_TIME_SCALE
-
-    def _target(self) -> Target | Callable[[], Target]:
+    def _target(self) -> tuple[Target | Callable[[], Target], float]:
+        """Where ARM is (or how to get it, for an emulator still starting), and its time scale."""
         opts = self.options
         if opts.target_kind == "emulator":
             from .emulator.child import ChildEmulator
+            from .emulator.timescale import DEFAULT_TIME_SCALE
 
-            scale = self._emulator_scale()
+            scale = opts.time_scale if opts.time_scale is not None else DEFAULT_TIME_SCALE
             emulator = self._emulator = ChildEmulator(opts.state_dir / "emulator", time_scale=scale)
-            return lambda: _serving(emulator, scale)  # asked by the first request: the emulator starts meanwhile
-        if opts.target_kind == "endpoint":
-            from .emulator.admin import AdminClient, is_emulator
+            return lambda: _serving(emulator, scale), scale  # asked by the first request: it starts meanwhile
+        target = self._endpoint() if opts.target_kind == "endpoint" else Target.cloud(opts.cloud)
+        return target, target.time_scale
 
-            assert opts.endpoint is not None
-            if is_emulator(opts.endpoint, opts.ca_cert):
-                scale = float(AdminClient(opts.endpoint, opts.ca_cert).info().get("time_scale", 1.0))
-                return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True, time_scale=scale)
-            return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
-        return Target.cloud(opts.cloud)
+    def _endpoint(self) -> Target:
+        from .emulator.admin import AdminClient, is_emulator
+
+        opts = self.options
+        assert opts.endpoint is not None
+        if is_emulator(opts.endpoint, opts.ca_cert):
+            scale = float(AdminClient(opts.endpoint, opts.ca_cert).info().get("time_scale", 1.0))
+            return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=True, time_scale=scale)
+        return Target.endpoint(opts.endpoint, opts.ca_cert, emulator=False)
 
     def runner(self, *, stop: threading.Event | None = None) -> Runner:
         recorded = set(self.state.data["steps"])

@@ -130,14 +130,8 @@ class _Schedule:
     held: set[str] = field(default_factory=set)  # lock keys of the steps running
     # lock key -> the step whose operation outlived its timeout (Azure still holds the key)
     still_running: dict[str, str] = field(default_factory=dict)
-    keys_of: dict[str, frozenset[str]] = field(default_factory=dict)
+    keys_of: dict[str, frozenset[str]] = field(default_factory=dict)  # a writing run's lock keys, by step
     announced: set[str] = field(default_factory=set)  # deferred steps whose wait was reported
-
-    def keys(self, step: Step, ctx: RunContext) -> frozenset[str]:
-        """The step's lock keys, computed once: the scheduler asks on every pass."""
-        if step.name not in self.keys_of:
-            self.keys_of[step.name] = step.lock_keys(ctx)
-        return self.keys_of[step.name]
 
 
 class Runner:
@@ -445,7 +439,7 @@ class Runner:
                 continue
             if not all(d in run.results for d in run.deps[name]):
                 continue
-            keys = run.keys(step, self.ctx) if write else frozenset()
+            keys = run.keys_of[name] if write else frozenset()
             settled = _settled_without_running(step, [run.results[d] for d in sorted(run.deps[name])], reverse,
                                                [run.still_running[k] for k in keys if k in run.still_running],
                                                self._lock_lost)

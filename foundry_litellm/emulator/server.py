@@ -139,8 +139,7 @@ class EmulatorApp:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.store = Store(config.data_dir, fsync=config.fsync)
-        self.store.claim(wait=config.claim_wait)
+        self.store = Store(config.data_dir, fsync=config.fsync, claim_wait=config.claim_wait)
         self.providers = registry()
         self.world = World(self.store, self.providers, time_scale=config.time_scale, clock=config.clock or time.time,
                            registration_profile=config.registered, tails=config.tails, seed=config.seed)

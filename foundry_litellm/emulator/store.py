@@ -42,19 +42,22 @@ class Store:
     the old one, so a kill at any moment leaves either the old or the new world on disk, never a torn one.
     """
 
-    def __init__(self, data_dir: Path, *, fsync: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, fsync: bool = True, claim_wait: float | None = None) -> None:
+        """With ``claim_wait``, the data dir is claimed (``claim``) before the world is read: whoever held it may
+        have saved until it let go."""
         self.data_dir = data_dir
         self.path = data_dir / "world.json"
         self.lock = threading.RLock()
         self._fsync = fsync
         self._dir_lock: TextIO | None = None
         data_dir.mkdir(parents=True, exist_ok=True)
+        if claim_wait is not None:
+            self.claim(wait=claim_wait)
         self.data: dict[str, Any] = self._load()
 
     def claim(self, *, wait: float = 0.0) -> None:
         """Hold the data dir for this process, so two servers never write one world; if another holds it, wait up to
-        ``wait`` seconds for it to let go (the child of a CLI killed a moment ago is still stopping). The world is
-        read again once held: the other one may have saved since."""
+        ``wait`` seconds for it to let go (the child of a CLI killed a moment ago is still stopping)."""
         handle = (self.data_dir / "emulator.lock").open("w")
         deadline = time.monotonic() + wait
         while True:
@@ -67,7 +70,6 @@ class Store:
                     raise DataDirBusy(f"another emulator is serving {self.data_dir}") from exc
                 time.sleep(0.02)
         self._dir_lock = handle
-        self.data = self._load()
 
     def release(self) -> None:
         if self._dir_lock is not None:
